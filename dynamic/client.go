@@ -1,0 +1,373 @@
+package dynamic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultBaseURL is Dynamic's production API root.
+const DefaultBaseURL = "https://app.dynamicauth.com/api/v0"
+
+// DefaultTimeout bounds every HTTP exchange when Client.HTTPClient is nil,
+// and background fetches (settings, nonce pool refills) in any case.
+const DefaultTimeout = 30 * time.Second
+
+// Client talks to Dynamic's SDK API for one environment, sending the same
+// requests as the official JS SDK 1.27.1. Like oauth2.Config it is a plain
+// struct: fill in the fields, then call its methods; the zero value of every
+// field except EnvironmentID is usable. The fields are read once, on the
+// first call, and must not change afterwards. A Client is safe for
+// concurrent use.
+//
+//	c := &dynamic.Client{EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9"}
+//	sess, err := c.SignInWithExternalJWT(ctx, token, nil)
+type Client struct {
+	// EnvironmentID is the Dynamic environment (a UUID, from the dashboard's
+	// Developers → SDK & API keys page). Upper case is accepted and
+	// lower-cased in paths, as Dynamic's path matching expects.
+	EnvironmentID string
+	// BaseURL is the API root, DefaultBaseURL when empty. It must be an
+	// absolute http(s) URL; a trailing slash is ignored. Keep the /api/v0
+	// suffix: Dynamic (and its SDK) match paths against /api/v0/sdk/….
+	BaseURL string
+	// HTTPClient sends the requests. When nil, a client with
+	// DefaultTimeout and http.DefaultTransport is used.
+	HTTPClient *http.Client
+	// Logger receives one record per request (method, path, status,
+	// duration, request id; never tokens or keys). Nil discards.
+	Logger *slog.Logger
+	// DeviceKey signs device nonces (x-dynamic-device-*). Nil: a key is
+	// generated once per Client. Supply one (NewDeviceKeyFrom) to keep a
+	// stable device identity across restarts.
+	DeviceKey *DeviceKey
+	// SessionKey's public half is sent as x-dyn-session-public-key. Nil: a
+	// key is generated once per Client.
+	SessionKey *DeviceKey
+	// Headers override or add request headers (names match without regard
+	// to case), e.g. x-dyn-version or Origin. An entry with no values
+	// removes the header.
+	Headers http.Header
+	// UserAgent is sent as User-Agent; default "extauth-go/" + Version.
+	UserAgent string
+
+	// now replaces time.Now in tests.
+	now func() time.Time
+
+	once    sync.Once
+	initErr error
+	st      *clientState
+}
+
+// clientState is everything derived from the public fields on first use.
+type clientState struct {
+	env     string // lower-case UUID
+	base    string // no trailing slash
+	prefix  string // base + "/sdk/" + env
+	hc      *http.Client
+	log     *slog.Logger
+	device  *DeviceKey
+	session *DeviceKey
+	headers http.Header // shared by every request; cloned per request
+	now     func() time.Time
+
+	settingsURL string
+	noncesURL   string
+	signinURL   string
+	verifyURL   string
+
+	settings settingsCache
+	pool     noncePool
+}
+
+func (c *Client) state() (*clientState, error) {
+	c.once.Do(func() { c.st, c.initErr = c.init() })
+	return c.st, c.initErr
+}
+
+func (c *Client) init() (*clientState, error) {
+	env, err := normalizeEnvironmentID(c.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	base, err := normalizeBaseURL(c.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &clientState{env: env, base: base, prefix: base + "/sdk/" + env, hc: c.HTTPClient, log: c.Logger, now: c.now}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: DefaultTimeout}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.device = c.DeviceKey; s.device == nil {
+		if s.device, err = NewDeviceKey(); err != nil {
+			return nil, err
+		}
+	}
+	if s.session = c.SessionKey; s.session == nil {
+		if s.session, err = NewDeviceKey(); err != nil {
+			return nil, err
+		}
+	}
+	ua := c.UserAgent
+	if ua == "" {
+		ua = "extauth-go/" + Version
+	}
+	s.headers = baseHeaders(randomAlnum(sessionIDLen), s.session.PublicKeyHex(), ua, c.Headers)
+	s.settingsURL = s.prefix + "/settings?sdkVersion=" + url.QueryEscape("ClientSDK/"+SDKVersion)
+	s.noncesURL = s.prefix + "/nonces?count=" + strconv.Itoa(noncePoolSize)
+	s.signinURL = s.prefix + "/externalAuth/signin"
+	s.verifyURL = s.prefix + "/externalAuth/verify"
+	s.pool.fetch = s.fetchNonces
+	s.pool.now = s.now
+	return s, nil
+}
+
+// SessionID returns the client's x-dyn-session-id (32 characters, fixed for
+// the Client's lifetime; an SDK session id, not Dynamic's auth session), or
+// "" when the configuration is invalid.
+func (c *Client) SessionID() string {
+	st, err := c.state()
+	if err != nil {
+		return ""
+	}
+	return headerValue(st.headers, HeaderSessionID)
+}
+
+// Prefetch loads the project settings and, in environments that are not
+// cookie-based, fills the nonce pool, so that the next sign-in costs exactly
+// one HTTP round trip. Calling it at start-up is optional.
+func (c *Client) Prefetch(ctx context.Context) error {
+	st, err := c.state()
+	if err != nil {
+		return err
+	}
+	ps, err := st.projectSettings(ctx, false)
+	if err != nil {
+		return err
+	}
+	if ps.CookieMode() {
+		return nil
+	}
+	return st.pool.fill(ctx)
+}
+
+// normalizeEnvironmentID checks that id is a UUID and lower-cases it.
+func normalizeEnvironmentID(id string) (string, error) {
+	const hint = "copy it from the Dynamic dashboard (Developers → SDK & API keys)"
+	if id == "" {
+		return "", fmt.Errorf("%w: EnvironmentID is empty: %s", ErrInvalidConfig, hint)
+	}
+	q := id
+	if len(q) > 64 {
+		q = q[:64] + "…"
+	}
+	if len(id) != 36 {
+		return "", fmt.Errorf("%w: EnvironmentID %q is not a UUID (it has %d characters, want 36 like 2762a57b-faa4-41ce-9f16-abff9300e2c9): %s", ErrInvalidConfig, q, len(id), hint)
+	}
+	out := []byte(id)
+	for i, ch := range out {
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return "", fmt.Errorf("%w: EnvironmentID %q is not a UUID (want '-' at position %d): %s", ErrInvalidConfig, q, i+1, hint)
+			}
+			continue
+		}
+		switch {
+		case '0' <= ch && ch <= '9', 'a' <= ch && ch <= 'f':
+		case 'A' <= ch && ch <= 'F':
+			out[i] = ch + ('a' - 'A')
+		default:
+			return "", fmt.Errorf("%w: EnvironmentID %q is not a UUID (character %d is not hexadecimal): %s", ErrInvalidConfig, q, i+1, hint)
+		}
+	}
+	return string(out), nil
+}
+
+// normalizeBaseURL validates BaseURL and trims trailing slashes.
+func normalizeBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return DefaultBaseURL, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: BaseURL %q does not parse (%v): use e.g. %s", ErrInvalidConfig, raw, errors.Unwrap(err), DefaultBaseURL)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%w: BaseURL %q must be an absolute http or https URL, e.g. %s", ErrInvalidConfig, raw, DefaultBaseURL)
+	case u.Host == "":
+		return "", fmt.Errorf("%w: BaseURL %q has no host: use e.g. %s", ErrInvalidConfig, raw, DefaultBaseURL)
+	case u.User != nil:
+		return "", fmt.Errorf("%w: BaseURL must not contain credentials", ErrInvalidConfig)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("%w: BaseURL %q must not have a query or fragment: use e.g. %s", ErrInvalidConfig, raw, DefaultBaseURL)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// request is one API call.
+type request struct {
+	method    string
+	url       string // absolute
+	body      []byte // nil: no body
+	bearer    string // Authorization: Bearer …, when not empty
+	device    *signedNonce
+	requestID string // filled in by do
+}
+
+// do sends r and returns the body of a 2xx response (at most
+// MaxResponseBytes). Non-2xx answers become *APIError; transport failures
+// wrap ErrUnavailable or the context's error.
+func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
+	path := strings.TrimPrefix(r.url, s.base)
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic: %s %s: building request: %w", r.method, path, err)
+	}
+	h := make(http.Header, len(s.headers)+5)
+	for k, v := range s.headers {
+		h[k] = v
+	}
+	r.requestID = randomAlnum(requestIDLen)
+	h[HeaderRequestID] = []string{r.requestID}
+	if r.bearer != "" {
+		h["Authorization"] = []string{"Bearer " + r.bearer}
+	}
+	if r.device != nil {
+		h[HeaderDeviceNonce] = []string{r.device.nonce}
+		h[HeaderDevicePublicKey] = []string{s.device.PublicKeyHex()}
+		h[HeaderDeviceSignedNonce] = []string{r.device.signature}
+	}
+	req.Header = h
+
+	start := time.Now()
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "dynamic request failed",
+			slog.String("method", r.method), slog.String("path", path),
+			slog.Duration("duration", time.Since(start)), slog.String("request_id", r.requestID),
+			slog.String("error", transportReason(ctx, err)))
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("dynamic: %s %s: %w (%s)", r.method, path, ctxErr, transportReason(ctx, err))
+		}
+		return nil, fmt.Errorf("dynamic: %s %s: %w: %w", r.method, path, ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	data, truncated, readErr := readCapped(resp.Body)
+	level := slog.LevelDebug
+	if resp.StatusCode >= 400 || readErr != nil {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, level, "dynamic request",
+		slog.String("method", r.method), slog.String("path", path),
+		slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)),
+		slog.String("request_id", r.requestID))
+	if readErr != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("dynamic: %s %s: reading response: %w", r.method, path, ctxErr)
+		}
+		return nil, fmt.Errorf("dynamic: %s %s: reading response: %w: %w", r.method, path, ErrUnavailable, readErr)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, newAPIError(r.method, path, resp.StatusCode, resp.Header, data, truncated, r.requestID, s.now())
+	}
+	if truncated {
+		return nil, fmt.Errorf("dynamic: %s %s: %w: %w", r.method, path, ErrBadResponse, ErrResponseTooLarge)
+	}
+	return data, nil
+}
+
+// transportReason describes a transport error without the URL (which the
+// caller already names).
+func transportReason(ctx context.Context, err error) string {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// readCapped reads at most MaxResponseBytes; truncated reports more data.
+func readCapped(r io.Reader) (data []byte, truncated bool, err error) {
+	data, err = io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+	if len(data) > MaxResponseBytes {
+		return data[:MaxResponseBytes], true, nil
+	}
+	return data, false, err
+}
+
+// decodeJSON decodes a 2xx body into v, wrapping failures in ErrBadResponse.
+func decodeJSON(method, path string, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case len(bytes.TrimSpace(data)) == 0:
+			return fmt.Errorf("dynamic: %s %s: %w: empty body", method, path, ErrBadResponse)
+		case errors.As(err, &se):
+			return fmt.Errorf("dynamic: %s %s: %w: body is not JSON (offset %d)", method, path, ErrBadResponse, se.Offset)
+		case errors.As(err, &te):
+			return fmt.Errorf("dynamic: %s %s: %w: field %q is a JSON %s, want %s", method, path, ErrBadResponse, te.Field, te.Value, te.Type)
+		default:
+			return fmt.Errorf("dynamic: %s %s: %w: %v", method, path, ErrBadResponse, err)
+		}
+	}
+	return nil
+}
+
+// flight is one shared fetch: several callers wait for the same result.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// detach runs fn for a shared fetch: not tied to the cancellation of the
+// caller that started it (others may be waiting), but bounded by
+// DefaultTimeout.
+func detach(ctx context.Context, fn func(context.Context) error) *flight {
+	f := &flight{done: make(chan struct{})}
+	go func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
+		defer cancel()
+		f.err = fn(fctx)
+		close(f.done)
+	}()
+	return f
+}
+
+// wait waits for f or ctx, whichever ends first.
+func (f *flight) wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

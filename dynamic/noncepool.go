@@ -1,0 +1,180 @@
+package dynamic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Nonce pool parameters, as in the JS SDK (NONCE_POOL_SIZE,
+// NONCE_POOL_EXPIRATION_TIME).
+const (
+	noncePoolSize     = 5
+	noncePoolLifetime = 24 * time.Hour
+	maxNonceLen       = 1024
+)
+
+// signedNonce is a server nonce and this client's device signature over it.
+// Signing happens when the pool is filled, in the background, so a warm
+// sign-in spends no time on ECDSA.
+type signedNonce struct {
+	nonce     string
+	signature string
+}
+
+// noncePool is the SDK's FIFO pool of single-use device nonces: each nonce
+// is handed out once; when a take leaves ≤1 nonce a background refill
+// (GET /nonces?count=5) starts; when the pool is empty or older than 24 h
+// the taker waits for a refill; concurrent refills share one request. New
+// nonces are appended to the unexpired remainder and the pool's expiry is
+// reset to now+24 h.
+type noncePool struct {
+	mu       sync.Mutex
+	items    []signedNonce
+	expires  time.Time
+	inflight *flight
+
+	fetch func(context.Context) ([]signedNonce, error)
+	now   func() time.Time
+}
+
+// take pops the oldest nonce, waiting for a refill when the pool is empty or
+// expired. It returns when ctx ends.
+func (p *noncePool) take(ctx context.Context) (signedNonce, error) {
+	for {
+		p.mu.Lock()
+		if !p.now().Before(p.expires) {
+			p.items = nil
+		}
+		if len(p.items) > 0 {
+			n := p.items[0]
+			p.items[0] = signedNonce{}
+			p.items = p.items[1:]
+			if len(p.items) <= 1 && p.inflight == nil {
+				p.inflight = p.start(ctx)
+			}
+			p.mu.Unlock()
+			return n, nil
+		}
+		f := p.inflight
+		if f == nil {
+			f = p.start(ctx)
+			p.inflight = f
+		}
+		p.mu.Unlock()
+		if err := f.wait(ctx); err != nil {
+			if err == ctx.Err() {
+				return signedNonce{}, fmt.Errorf("dynamic: GET nonces: %w", err)
+			}
+			return signedNonce{}, err
+		}
+		// Loop: concurrent takers may have emptied the refill already; each
+		// turn waits for a real fetch, so this cannot spin.
+	}
+}
+
+// fill makes sure the pool holds a full set of unexpired nonces.
+func (p *noncePool) fill(ctx context.Context) error {
+	p.mu.Lock()
+	if p.now().Before(p.expires) && len(p.items) >= noncePoolSize {
+		p.mu.Unlock()
+		return nil
+	}
+	f := p.inflight
+	if f == nil {
+		f = p.start(ctx)
+		p.inflight = f
+	}
+	p.mu.Unlock()
+	if err := f.wait(ctx); err != nil {
+		if err == ctx.Err() {
+			return fmt.Errorf("dynamic: GET nonces: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// len reports the number of unexpired nonces (for tests).
+func (p *noncePool) len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.now().Before(p.expires) {
+		return 0
+	}
+	return len(p.items)
+}
+
+// start launches a shared refill; p.mu must be held.
+func (p *noncePool) start(ctx context.Context) *flight {
+	return detach(ctx, func(ctx context.Context) error {
+		items, err := p.fetch(ctx)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.inflight = nil
+		if err != nil {
+			return err
+		}
+		now := p.now()
+		if !now.Before(p.expires) {
+			p.items = nil
+		}
+		p.items = append(p.items, items...)
+		p.expires = now.Add(noncePoolLifetime)
+		return nil
+	})
+}
+
+// fetchNonces is GET {BaseURL}/sdk/{env}/nonces?count=5 (common headers, no
+// device headers), with every nonce signed by the device key.
+func (s *clientState) fetchNonces(ctx context.Context) ([]signedNonce, error) {
+	data, err := s.do(ctx, &request{method: "GET", url: s.noncesURL})
+	if err != nil {
+		return nil, err
+	}
+	nonces, err := decodeNonces(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]signedNonce, len(nonces))
+	for i, n := range nonces {
+		sig, err := s.device.SignNonce(n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = signedNonce{nonce: n, signature: sig}
+	}
+	return out, nil
+}
+
+// decodeNonces parses {"nonces":[…]} and checks that every nonce can travel
+// verbatim in a header: 1 to 1024 visible ASCII characters.
+func decodeNonces(data []byte) ([]string, error) {
+	t := bytes.TrimSpace(data)
+	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
+		return nil, fmt.Errorf("dynamic: GET nonces: %w: body is JSON but not an object", ErrBadResponse)
+	}
+	var doc struct {
+		Nonces []string `json:"nonces"`
+	}
+	if err := decodeJSON("GET", "nonces", t, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Nonces) == 0 {
+		return nil, fmt.Errorf("dynamic: GET nonces: %w: no nonces in the answer", ErrBadResponse)
+	}
+	for i, n := range doc.Nonces {
+		if n == "" || len(n) > maxNonceLen {
+			return nil, fmt.Errorf("dynamic: GET nonces: %w: nonce %d has length %d, want 1 to %d", ErrBadResponse, i, len(n), maxNonceLen)
+		}
+		for j := 0; j < len(n); j++ {
+			if n[j] < 0x21 || n[j] > 0x7e {
+				return nil, fmt.Errorf("dynamic: GET nonces: %w: nonce %d contains byte 0x%02x, which cannot be sent verbatim in a header", ErrBadResponse, i, n[j])
+			}
+		}
+	}
+	return doc.Nonces, nil
+}

@@ -1,0 +1,307 @@
+package dynamic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// SignInOptions are the optional parts of a sign-in.
+type SignInOptions struct {
+	// SessionPublicKey is sent in the body as "sessionPublicKey" (Dynamic
+	// binds it into the access token's session_public_key claim): a
+	// compressed P-256 public key, 66 lower-case hex characters starting with
+	// 02 or 03, e.g. DeviceKey.PublicKeyHex(). Empty: not sent.
+	SessionPublicKey string
+	// AccessToken, when set, is sent as "Authorization: Bearer …", as the SDK
+	// does when it already holds a session.
+	AccessToken string
+}
+
+// Session is Dynamic's answer to a successful sign-in (VerifyResponse).
+// Its String method omits the tokens.
+type Session struct {
+	// AccessToken is Dynamic's access token ("minifiedJwt"), sent as
+	// "Authorization: Bearer" on later calls. Empty in cookie-based
+	// environments.
+	AccessToken string
+	// JWT is Dynamic's id-style token ("jwt").
+	JWT string
+	// ExpiresAt is when the session ends ("expiresAt", unix seconds).
+	ExpiresAt time.Time
+	// User is the signed-in Dynamic user.
+	User User
+	// MFAToken is set when an MFA step is pending ("mfaToken").
+	MFAToken string
+	// ElevatedAccessToken is an elevated token minted alongside, if any.
+	ElevatedAccessToken string
+	// RequestID is the x-dyn-request-id of the sign-in request.
+	RequestID string
+}
+
+// String describes the session without its tokens.
+func (s *Session) String() string {
+	return fmt.Sprintf("dynamic.Session{user=%s expires=%s}", s.User.ID, s.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// User is Dynamic's SdkUser (subset; Raw holds the whole object).
+type User struct {
+	ID                       string `json:"id"`
+	ProjectEnvironmentID     string `json:"projectEnvironmentId"`
+	SessionID                string `json:"sessionId"`
+	Email                    string `json:"email"`
+	Username                 string `json:"username"`
+	FirstName                string `json:"firstName"`
+	LastName                 string `json:"lastName"`
+	Scope                    string `json:"scope"` // space-separated, e.g. "user:basic"
+	NewUser                  bool   `json:"newUser"`
+	LastVerifiedCredentialID string `json:"lastVerifiedCredentialId"`
+	// Metadata is the user's free-form metadata object.
+	Metadata json.RawMessage `json:"metadata"`
+	// VerifiedCredentials are the user's credentials; external-JWT sign-in
+	// creates one with Format "externalUser".
+	VerifiedCredentials []VerifiedCredential `json:"verifiedCredentials"`
+	// Raw is the complete user object as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+// ExternalUserID returns the public identifier (the external JWT's sub) of
+// the user's externalUser credential, or "" if there is none.
+func (u *User) ExternalUserID() string {
+	for i := range u.VerifiedCredentials {
+		if vc := &u.VerifiedCredentials[i]; vc.Format == "externalUser" {
+			return vc.PublicIdentifier
+		}
+	}
+	return ""
+}
+
+// HasScope reports whether the space-separated Scope contains scope.
+func (u *User) HasScope(scope string) bool {
+	for s := range strings.FieldsSeq(u.Scope) {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// VerifiedCredential is Dynamic's JwtVerifiedCredential (subset). Its wire
+// names mix camelCase and snake_case (public_identifier, wallet_name, …).
+type VerifiedCredential struct {
+	ID     string `json:"id"`
+	Format string `json:"format"` // blockchain, email, oauth, passkey, phoneNumber, externalUser, totp
+	// PublicIdentifier is "public_identifier" on the wire (the API model's
+	// name); "publicIdentifier" is accepted too, since some fakes send it.
+	PublicIdentifier string `json:"public_identifier"`
+	Email            string `json:"email"`
+	SignInEnabled    bool   `json:"signInEnabled"`
+	Address          string `json:"address"`
+	Chain            string `json:"chain"`
+	WalletName       string `json:"wallet_name"`
+	OAuthProvider    string `json:"oauth_provider"`
+	LastSelectedAt   string `json:"lastSelectedAt"` // ISO-8601
+}
+
+// UnmarshalJSON reads public_identifier, falling back to publicIdentifier.
+func (vc *VerifiedCredential) UnmarshalJSON(data []byte) error {
+	type plain VerifiedCredential
+	var v struct {
+		plain
+		CamelPublicIdentifier string `json:"publicIdentifier"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*vc = VerifiedCredential(v.plain)
+	if vc.PublicIdentifier == "" {
+		vc.PublicIdentifier = v.CamelPublicIdentifier
+	}
+	return nil
+}
+
+// verifyResponse is the wire form of VerifyResponse.
+type verifyResponse struct {
+	User                *json.RawMessage `json:"user"`
+	ExpiresAt           *float64         `json:"expiresAt"`
+	MinifiedJWT         string           `json:"minifiedJwt"`
+	JWT                 string           `json:"jwt"`
+	MFAToken            string           `json:"mfaToken"`
+	ElevatedAccessToken *string          `json:"elevatedAccessToken"`
+}
+
+// decodeVerifyResponse parses a sign-in answer and checks the fields the API
+// model requires: user (with id, projectEnvironmentId and a
+// verifiedCredentials array) and expiresAt (unix seconds).
+func decodeVerifyResponse(data []byte) (*Session, error) {
+	const method, path = "POST", "externalAuth/signin"
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("dynamic: %s %s: %w: %s", method, path, ErrBadResponse, fmt.Sprintf(format, args...))
+	}
+	t := bytes.TrimSpace(data)
+	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
+		return nil, bad("body is JSON but not an object")
+	}
+	var vr verifyResponse
+	if err := decodeJSON(method, path, t, &vr); err != nil {
+		return nil, err
+	}
+	if vr.User == nil || len(*vr.User) == 0 || (*vr.User)[0] != '{' {
+		return nil, bad("user is missing or not an object")
+	}
+	if vr.ExpiresAt == nil {
+		return nil, bad("expiresAt is missing")
+	}
+	exp := *vr.ExpiresAt
+	if exp <= 0 || exp > 1e11 || math.IsNaN(exp) {
+		return nil, bad("expiresAt %v is not a unix time in seconds", exp)
+	}
+	sess := &Session{
+		AccessToken: vr.MinifiedJWT,
+		JWT:         vr.JWT,
+		MFAToken:    vr.MFAToken,
+		ExpiresAt:   time.Unix(0, int64(exp*1e9)).UTC(),
+	}
+	if vr.ElevatedAccessToken != nil {
+		sess.ElevatedAccessToken = *vr.ElevatedAccessToken
+	}
+	var probe struct {
+		VerifiedCredentials json.RawMessage `json:"verifiedCredentials"`
+	}
+	if err := json.Unmarshal(*vr.User, &probe); err != nil {
+		return nil, bad("user: %v", err)
+	}
+	if len(probe.VerifiedCredentials) == 0 || probe.VerifiedCredentials[0] != '[' {
+		return nil, bad("user.verifiedCredentials is missing or not an array")
+	}
+	if err := decodeJSON(method, path, *vr.User, &sess.User); err != nil {
+		return nil, err
+	}
+	if sess.User.ID == "" {
+		return nil, bad("user.id is missing")
+	}
+	if sess.User.ProjectEnvironmentID == "" {
+		return nil, bad("user.projectEnvironmentId is missing")
+	}
+	sess.User.Raw = *vr.User
+	return sess, nil
+}
+
+// SignInWithExternalJWT signs a user in with an external JWT:
+// POST {BaseURL}/sdk/{environmentId}/externalAuth/signin with body
+// {"jwt": externalJWT} (plus "sessionPublicKey" when opts has one) and the
+// official SDK's headers. In environments that are not cookie-based it adds
+// the device-nonce headers (x-dynamic-device-nonce, -publickey,
+// -signed-nonce) over a nonce from the client's pool.
+//
+// The first call loads the project settings and the nonce pool (two extra
+// round trips; see Prefetch). After that a sign-in is exactly one HTTP
+// round trip: settings are reused (refreshed in the background after
+// SettingsTTL) and the pool refills itself in the background.
+//
+// A rejected JWT gives a *APIError matching ErrInvalidExternalAuth.
+func (c *Client) SignInWithExternalJWT(ctx context.Context, externalJWT string, opts *SignInOptions) (*Session, error) {
+	st, err := c.state()
+	if err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &SignInOptions{}
+	}
+	if err := checkCompactJWT("external JWT", externalJWT); err != nil {
+		return nil, err
+	}
+	if opts.SessionPublicKey != "" {
+		if err := checkSessionPublicKey(opts.SessionPublicKey); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkToken("SignInOptions.AccessToken", opts.AccessToken); err != nil {
+		return nil, err
+	}
+	ps, err := st.projectSettings(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{method: "POST", url: st.signinURL, bearer: opts.AccessToken, body: signInBody(externalJWT, opts.SessionPublicKey)}
+	if !ps.CookieMode() {
+		n, err := st.pool.take(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.device = &n
+	}
+	data, err := st.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := decodeVerifyResponse(data)
+	if err != nil {
+		return nil, err
+	}
+	sess.RequestID = r.requestID
+	return sess, nil
+}
+
+// signInBody builds {"jwt":…} or {"jwt":…,"sessionPublicKey":…}. The
+// inputs are checked to be base64url/dot and hex characters, so no JSON
+// escaping is needed; json.Marshal is used anyway for safety.
+func signInBody(jwt, sessionPublicKey string) []byte {
+	type body struct {
+		JWT              string `json:"jwt"`
+		SessionPublicKey string `json:"sessionPublicKey,omitempty"`
+	}
+	b, _ := json.Marshal(body{JWT: jwt, SessionPublicKey: sessionPublicKey}) // strings only: cannot fail
+	return b
+}
+
+// checkCompactJWT checks that tok looks like a compact JWS (three
+// base64url segments), without echoing it.
+func checkCompactJWT(what, tok string) error {
+	if tok == "" {
+		return fmt.Errorf("%w: %s is empty: pass the token your issuer signed", ErrInvalidConfig, what)
+	}
+	if strings.Count(tok, ".") != 2 {
+		return fmt.Errorf("%w: %s is not a compact JWS (want three base64url parts separated by dots, got %d dots)", ErrInvalidConfig, what, strings.Count(tok, "."))
+	}
+	for i := 0; i < len(tok); i++ {
+		ch := tok[i]
+		if !(ch == '.' || ch == '-' || ch == '_' || '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z') {
+			return fmt.Errorf("%w: %s contains a character that is not base64url (position %d): pass the compact token without quotes or whitespace", ErrInvalidConfig, what, i+1)
+		}
+	}
+	return nil
+}
+
+// checkToken checks that an optional bearer token can travel in a header.
+func checkToken(what, tok string) error {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 0x21 || tok[i] > 0x7e {
+			return fmt.Errorf("%w: %s contains a character that cannot be sent in a header (position %d)", ErrInvalidConfig, what, i+1)
+		}
+	}
+	return nil
+}
+
+// checkSessionPublicKey checks the SDK's format: compressed P-256 point,
+// 66 lower-case hex characters, prefix 02 or 03. (The point is not checked
+// to lie on the curve: the SDK sends what the caller gives it.)
+func checkSessionPublicKey(k string) error {
+	const want = "want 66 lower-case hex characters starting with 02 or 03 (a compressed P-256 key, e.g. DeviceKey.PublicKeyHex())"
+	if len(k) != DevicePublicKeyHexLen {
+		return fmt.Errorf("%w: SessionPublicKey has %d characters, %s", ErrInvalidConfig, len(k), want)
+	}
+	if k[0] != '0' || (k[1] != '2' && k[1] != '3') {
+		return fmt.Errorf("%w: SessionPublicKey does not start with 02 or 03: %s", ErrInvalidConfig, want)
+	}
+	for i := 0; i < len(k); i++ {
+		if ch := k[i]; !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f') {
+			return fmt.Errorf("%w: SessionPublicKey character %d is not lower-case hex: %s", ErrInvalidConfig, i+1, want)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package issuer
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/extauth/extauth/jwks"
+)
+
+// ErrNoStagedKey is returned by Rotate when no key has been staged.
+var ErrNoStagedKey = errors.New("no staged key: call Stage(next) first")
+
+// RingOptions configures a Ring. The zero value is ready to use.
+type RingOptions struct {
+	// MaxTTL is the longest lifetime of any token signed with the ring's
+	// keys, and so how long a retired key stays published. 0 means
+	// DefaultMaxTTL (24h).
+	MaxTTL time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Ring holds the signing keys and rotates them without a window in which a
+// token could carry a kid that is not published:
+//
+//   - the active key signs every token;
+//   - a staged key (Stage) is published but does not sign yet, so verifiers
+//     that cache the JWKS can pick it up before the first token that uses it;
+//   - Rotate makes the staged key active and retires the old active key,
+//     which stays published until the rotation time + MaxTTL, when the last
+//     token it signed has expired; Prune then drops it.
+//
+// A Ring is a jwks.Source: pass it to jwks.NewHandler. Subscribers are called
+// synchronously, under the ring's lock, before Stage, Rotate or Prune returns,
+// so a key is in the published set before it can sign, and subscribers see
+// changes in order. A subscriber must therefore not call back into the Ring.
+//
+// After each Rotate the ring schedules a Prune (time.AfterFunc) for when the
+// earliest retired key's retention ends; Close stops that timer. With a
+// custom RingOptions.Now, call Prune yourself.
+//
+// Rotate (and Stage before it) at least the JWKS cache lifetime apart
+// (Cache-Control max-age, 5 minutes by default), so caches have seen the
+// staged key before it signs.
+//
+// A Ring is safe for concurrent use.
+type Ring struct {
+	maxTTL time.Duration
+	now    func() time.Time
+	active atomic.Pointer[Key]
+
+	mu      sync.Mutex
+	staged  *Key
+	retired []retiredKey // oldest first
+	subs    map[uint64]func([]jwks.Key)
+	nextSub uint64
+	timer   *time.Timer
+	closed  bool
+}
+
+type retiredKey struct {
+	key   *Key
+	until time.Time // published until then: rotation time + MaxTTL
+}
+
+// NewRing returns a Ring whose active key is active. opts may be nil.
+func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
+	if active == nil {
+		return nil, errors.New("issuer: NewRing: active key is nil: pass a key from GenerateKey, ParseJWK, ParsePEM, NewKey or LoadEnv")
+	}
+	var o RingOptions
+	if opts != nil {
+		o = *opts
+	}
+	switch {
+	case o.MaxTTL == 0:
+		o.MaxTTL = DefaultMaxTTL
+	case o.MaxTTL < time.Second:
+		return nil, fmt.Errorf("issuer: RingOptions.MaxTTL %v is under one second: use at least 1s (or 0 for 24h)", o.MaxTTL)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	r := &Ring{maxTTL: o.MaxTTL, now: o.Now, subs: make(map[uint64]func([]jwks.Key))}
+	r.active.Store(active)
+	return r, nil
+}
+
+// Active returns the key that signs new tokens.
+func (r *Ring) Active() *Key { return r.active.Load() }
+
+// MaxTTL returns how long a retired key stays published: the longest
+// token lifetime an Issuer using this ring may allow.
+func (r *Ring) MaxTTL() time.Duration { return r.maxTTL }
+
+// Staged returns the staged key, or nil.
+func (r *Ring) Staged() *Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.staged
+}
+
+// Stage publishes next as the key that the following Rotate will make
+// active. It does not sign anything yet. Staging again replaces the staged
+// key (which never signed, so it can be unpublished at once). next's kid
+// must differ from every other kid in the ring.
+func (r *Ring) Stage(next *Key) error {
+	if next == nil {
+		return errors.New("issuer: Stage: key is nil")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if next.id == r.active.Load().id {
+		return fmt.Errorf("issuer: Stage: kid %q is the active key's: generate a new key (or give it another kid)", next.id)
+	}
+	for _, k := range r.retired {
+		if k.key.id == next.id {
+			return fmt.Errorf("issuer: Stage: kid %q belongs to a retired key still published: use a new kid", next.id)
+		}
+	}
+	r.staged = next
+	r.notifyLocked()
+	return nil
+}
+
+// Rotate makes the staged key active and retires the previously active
+// key, which stays published until now + MaxTTL. Subscribers have been
+// told before Rotate returns. It returns ErrNoStagedKey if nothing is staged.
+func (r *Ring) Rotate() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.staged == nil {
+		return ErrNoStagedKey
+	}
+	old := r.active.Load()
+	// Swap first, then read the clock: an Issue that still got the old key
+	// read its clock before this swap, so its tokens expire by until.
+	r.active.Store(r.staged)
+	r.retired = append(r.retired, retiredKey{key: old, until: r.now().Add(r.maxTTL)})
+	r.staged = nil
+	r.notifyLocked()
+	r.scheduleLocked()
+	return nil
+}
+
+// Prune drops retired keys whose retention has ended (now >= rotation time +
+// MaxTTL) and tells subscribers if the published set changed.
+func (r *Ring) Prune() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	kept := r.retired[:0]
+	for _, k := range r.retired {
+		if now.Before(k.until) {
+			kept = append(kept, k)
+		}
+	}
+	changed := len(kept) != len(r.retired)
+	clear(r.retired[len(kept):])
+	r.retired = kept
+	if changed {
+		r.notifyLocked()
+	}
+	r.scheduleLocked()
+}
+
+// Close stops the background pruning timer. The ring stays usable; call
+// Prune yourself afterwards if you keep rotating.
+func (r *Ring) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+}
+
+// scheduleLocked (re)arms the prune timer for the earliest retention end.
+func (r *Ring) scheduleLocked() {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	if r.closed || len(r.retired) == 0 {
+		return
+	}
+	earliest := r.retired[0].until
+	for _, k := range r.retired[1:] {
+		if k.until.Before(earliest) {
+			earliest = k.until
+		}
+	}
+	r.timer = time.AfterFunc(max(earliest.Sub(r.now()), 0), r.Prune)
+}
+
+// PublicKeys returns the published keys: the active key, the staged key
+// (if any), then the retired keys still in retention, newest first.
+func (r *Ring) PublicKeys() []jwks.Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.publicLocked()
+}
+
+func (r *Ring) publicLocked() []jwks.Key {
+	keys := make([]jwks.Key, 0, 2+len(r.retired))
+	keys = append(keys, r.active.Load().Public())
+	if r.staged != nil {
+		keys = append(keys, r.staged.Public())
+	}
+	for i := len(r.retired) - 1; i >= 0; i-- {
+		keys = append(keys, r.retired[i].key.Public())
+	}
+	return keys
+}
+
+func (r *Ring) notifyLocked() {
+	for _, fn := range r.subs {
+		fn(r.publicLocked())
+	}
+}
+
+// Subscribe implements jwks.Source: fn is called synchronously with the
+// current keys, then after every change, before Stage, Rotate or Prune
+// returns. Each call gets its own slice. fn runs under the ring's lock and
+// must not call the Ring (nor cancel). cancel stops notifications; it may be
+// called more than once.
+func (r *Ring) Subscribe(fn func([]jwks.Key)) (cancel func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := r.nextSub
+	r.nextSub++
+	r.subs[id] = fn
+	fn(r.publicLocked())
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.subs, id)
+	}
+}
+
+// Ring implements jwks.Source.
+var _ jwks.Source = (*Ring)(nil)

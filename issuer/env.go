@@ -87,7 +87,7 @@ func LoadEnv(getenv func(string) string) (*EnvConfig, error) {
 			return nil, fmt.Errorf("%s: %w", EnvKID, err)
 		}
 		if jwkKID != "" && jwkKID != kidVar {
-			return nil, fmt.Errorf("%s is %q but the kid in %s is %q: make them equal (or remove one of them)", EnvKID, kidVar, EnvPrivateKey, jwkKID)
+			return nil, fmt.Errorf("%s is %s but the kid in %s is %s: make them equal (or remove one of them)", EnvKID, show(kidVar), EnvPrivateKey, show(jwkKID))
 		}
 		kid = kidVar
 		if kid != key.ID() {
@@ -105,7 +105,7 @@ func LoadEnv(getenv func(string) string) (*EnvConfig, error) {
 			return nil, fmt.Errorf("%s does not match %s (different key): regenerate both (%s) or unset %s", EnvPublicKey, EnvPrivateKey, keygenHint, EnvPublicKey)
 		}
 		if pm, err := decodeMembers([]byte(pubVar), "public JWK"); err == nil && pm.KID != nil && strings.TrimSpace(*pm.KID) != "" && *pm.KID != kid {
-			return nil, fmt.Errorf("the kid in %s is %q but tokens will use %q: make them equal", EnvPublicKey, *pm.KID, kid)
+			return nil, fmt.Errorf("the kid in %s is %s but tokens will use %s: make them equal", EnvPublicKey, show(*pm.KID), show(kid))
 		}
 	}
 	return &EnvConfig{Key: key, Issuer: issVar}, nil

@@ -4,13 +4,13 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -123,7 +123,7 @@ func newKey(priv *rsa.PrivateKey, kid string) (*Key, error) {
 
 func finish(signer crypto.Signer, pub *rsa.PublicKey, priv *rsa.PrivateKey, kid string) (*Key, error) {
 	if strings.TrimSpace(kid) == "" {
-		kid = thumbprint(pub)
+		kid = jwks.Thumbprint(pub)
 	} else if err := checkKID(kid); err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func checkPublic(pub *rsa.PublicKey) error {
 	if pub.N.Bit(0) == 0 {
 		return fmt.Errorf("%w: RSA modulus n is even: the key is corrupt", ErrInvalidKey)
 	}
-	if pub.E < 3 || pub.E%2 == 0 {
+	if pub.E < 3 || pub.E%2 == 0 || int64(pub.E) > 1<<31-1 {
 		return fmt.Errorf("%w: RSA public exponent e=%d is invalid: use 65537 (AQAB)", ErrInvalidKey, pub.E)
 	}
 	return nil
@@ -167,11 +167,21 @@ func checkKID(kid string) error {
 	case !utf8.ValidString(kid):
 		return fmt.Errorf("%w: kid is not valid UTF-8", ErrInvalidKey)
 	case hasControl(kid):
-		return fmt.Errorf("%w: kid %q contains control characters: remove them", ErrInvalidKey, kid)
+		return fmt.Errorf("%w: kid %s contains control characters: remove them", ErrInvalidKey, show(kid))
 	case strings.TrimSpace(kid) != kid:
-		return fmt.Errorf("%w: kid %q has leading or trailing spaces: remove them", ErrInvalidKey, kid)
+		return fmt.Errorf("%w: kid %s has leading or trailing spaces: remove them", ErrInvalidKey, show(kid))
 	}
 	return nil
+}
+
+// show quotes a metadata value (kty, use, alg, kid) for an error message,
+// unless it is long enough to be key material pasted into the wrong member:
+// every private member of a 2048-bit key is longer than 64 bytes.
+func show(v string) string {
+	if len(v) > 64 {
+		return fmt.Sprintf("(a %d-byte value)", len(v))
+	}
+	return strconv.Quote(v)
 }
 
 // hasControl reports whether s contains a C0 or C1 control character or DEL.
@@ -182,35 +192,6 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
-}
-
-// thumbprint is the RFC 7638 JWK thumbprint of pub: base64url(SHA-256 of
-// {"e":...,"kty":"RSA","n":...}).
-func thumbprint(pub *rsa.PublicKey) string {
-	e := bigEndian(uint64(pub.E))
-	n := pub.N.Bytes()
-	enc := base64.RawURLEncoding
-	b := make([]byte, 0, 32+enc.EncodedLen(len(n))+enc.EncodedLen(len(e)))
-	b = append(b, `{"e":"`...)
-	b = enc.AppendEncode(b, e)
-	b = append(b, `","kty":"RSA","n":"`...)
-	b = enc.AppendEncode(b, n)
-	b = append(b, `"}`...)
-	sum := sha256.Sum256(b)
-	return enc.EncodeToString(sum[:])
-}
-
-// bigEndian is v as minimal big-endian bytes (at least one byte).
-func bigEndian(v uint64) []byte {
-	var b []byte
-	for v > 0 {
-		b = append([]byte{byte(v)}, b...)
-		v >>= 8
-	}
-	if len(b) == 0 {
-		b = []byte{0}
-	}
-	return b
 }
 
 // ID returns the key ID, published as the JWK "kid" and sent in every JWS header.
@@ -232,12 +213,6 @@ func (k *Key) String() string {
 
 // GoString is like String so %#v cannot print key material either.
 func (k *Key) GoString() string { return k.String() }
-
-// sign returns the RS256 signature of signingInput.
-func (k *Key) sign(signingInput []byte) ([]byte, error) {
-	digest := sha256.Sum256(signingInput)
-	return k.signer.Sign(rand.Reader, digest[:], crypto.SHA256)
-}
 
 // privateJWK is a private JWK in the reference demo's member order
 // (jose exportJWK + kid, use, alg).
@@ -378,13 +353,13 @@ func decodeMembers(data []byte, what string) (*jwkMembers, error) {
 	case m.KTY == nil:
 		return nil, fmt.Errorf(`%w: %s has no "kty": expected "RSA"`, ErrInvalidKey, what)
 	case *m.KTY != "RSA":
-		return nil, fmt.Errorf(`%w: %s has kty %q: RS256 needs an "RSA" key`, ErrInvalidKey, what, *m.KTY)
+		return nil, fmt.Errorf(`%w: %s has kty %s: RS256 needs an "RSA" key`, ErrInvalidKey, what, show(*m.KTY))
 	case m.N == nil || *m.N == "" || m.E == nil || *m.E == "":
 		return nil, fmt.Errorf(`%w: %s lacks "n" or "e": check that the whole JWK was copied`, ErrInvalidKey, what)
 	case m.USE != nil && *m.USE != "sig":
-		return nil, fmt.Errorf(`%w: %s has use %q: a signing key needs "sig" (or no "use")`, ErrInvalidKey, what, *m.USE)
+		return nil, fmt.Errorf(`%w: %s has use %s: a signing key needs "sig" (or no "use")`, ErrInvalidKey, what, show(*m.USE))
 	case m.ALG != nil && *m.ALG != "RS256":
-		return nil, fmt.Errorf(`%w: %s has alg %q: only "RS256" is supported (or no "alg")`, ErrInvalidKey, what, *m.ALG)
+		return nil, fmt.Errorf(`%w: %s has alg %s: only "RS256" is supported (or no "alg")`, ErrInvalidKey, what, show(*m.ALG))
 	case m.OTH != nil:
 		return nil, fmt.Errorf(`%w: %s is a multi-prime RSA key ("oth"): use a two-prime key`, ErrInvalidKey, what)
 	}
@@ -479,7 +454,7 @@ func ParsePublicJWK(data []byte) (jwks.Key, error) {
 	if err := checkPublic(pub); err != nil {
 		return jwks.Key{}, fmt.Errorf("%s: %w", what, err)
 	}
-	kid := thumbprint(pub)
+	kid := jwks.Thumbprint(pub)
 	if m.KID != nil && strings.TrimSpace(*m.KID) != "" {
 		kid = *m.KID
 	}

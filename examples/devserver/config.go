@@ -1,0 +1,172 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Defaults and environment variable names of the devserver. The
+// JWT_PROVIDER_* names live in package issuer.
+const (
+	defaultIssuer   = "https://demo-jwt-provider.example.com"
+	defaultPort     = 3000
+	defaultNgrokAPI = "http://127.0.0.1:4040"
+	defaultStateDir = ".extauth"
+
+	envPort             = "PORT"
+	envEnvironmentID    = "DYNAMIC_ENVIRONMENT_ID"
+	envPublicEnvID      = "NEXT_PUBLIC_DYNAMIC_ENVIRONMENT_ID"
+	envDynamicAPIURL    = "DYNAMIC_API_URL"
+	envNgrokAPIURL      = "NGROK_API_URL"
+	envStateDir         = "EXTAUTH_STATE_DIR"
+	envHost             = "EXTAUTH_HOST"
+	envLocalExternalAut = "EXTAUTH_LOCAL_EXTERNAL_AUTH"
+	envLocalIssuer      = "EXTAUTH_LOCAL_ISSUER"
+	envLogLevel         = "EXTAUTH_LOG_LEVEL"
+)
+
+// config is the resolved configuration of one devserver command.
+type config struct {
+	Dir               string // working directory: .env files and relative paths
+	StateDir          string // absolute
+	Host              string
+	Port              int
+	Issuer            string // explicit -issuer; "" means JWT_PROVIDER_ISSUER or the default
+	EnvironmentID     string // "" → local Dynamic
+	DynamicAPIURL     string
+	NgrokAPIURL       string
+	LocalExternalAuth bool
+	LocalIssuer       string
+	LogLevel          slog.Level
+	// Getenv looks a variable up in the process environment, then
+	// .env.local, then .env (the environment wins over files).
+	Getenv   func(string) string
+	Warnings []string // problems found in .env files, logged at start
+}
+
+// flagVals are the raw flag values shared by the subcommands; "" means unset.
+type flagVals struct {
+	stateDir, host, port, issuer, envID, dynamicAPI, ngrokAPI string
+	localExternalAuth, localIssuer, logLevel                  string
+	noDotenv                                                  bool
+}
+
+func (v *flagVals) register(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&v.stateDir, "state-dir", "", "directory holding key.json (env "+envStateDir+", default "+defaultStateDir+")")
+	fs.BoolVar(&v.noDotenv, "no-dotenv", false, "do not read .env.local and .env from the working directory")
+	fs.StringVar(&v.ngrokAPI, "ngrok-api-url", "", "ngrok agent API (env "+envNgrokAPIURL+", default "+defaultNgrokAPI+")")
+	fs.StringVar(&v.port, "port", "", "port to listen on, 0 picks a free one (env "+envPort+", default 3000)")
+	fs.StringVar(&v.logLevel, "log-level", "", "debug, info, warn or error (env "+envLogLevel+", default info)")
+	if !serve {
+		return
+	}
+	fs.StringVar(&v.issuer, "issuer", "", "iss of minted tokens (env JWT_PROVIDER_ISSUER, default "+defaultIssuer+")")
+	fs.StringVar(&v.host, "host", "", "loopback address to listen on (env "+envHost+", default 127.0.0.1)")
+	fs.StringVar(&v.envID, "environment-id", "", "Dynamic environment id; empty runs a local Dynamic (env "+envEnvironmentID+" or "+envPublicEnvID+")")
+	fs.StringVar(&v.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+", default https://app.dynamicauth.com/api/v0)")
+	fs.StringVar(&v.localExternalAuth, "local-external-auth", "", "local Dynamic only: on or off, whether external auth is configured (env "+envLocalExternalAut+", default on)")
+	fs.StringVar(&v.localIssuer, "local-issuer", "", "local Dynamic only: the iss it expects, to try a mismatch (env "+envLocalIssuer+", default our issuer)")
+}
+
+// resolveConfig merges flags, the environment and the .env files of dir.
+func resolveConfig(v *flagVals, getenv func(string) string, dir string) (*config, error) {
+	c := &config{Dir: dir}
+	var local, base dotenv
+	if !v.noDotenv {
+		for _, f := range []struct {
+			name string
+			dst  *dotenv
+		}{{".env.local", &local}, {".env", &base}} {
+			vars, warns, err := readDotenv(filepath.Join(dir, f.name))
+			if err != nil {
+				return nil, err
+			}
+			*f.dst = vars
+			for _, w := range warns {
+				c.Warnings = append(c.Warnings, f.name+": "+w)
+			}
+		}
+	}
+	c.Getenv = func(k string) string {
+		if s := getenv(k); s != "" {
+			return s
+		}
+		if s := local[k]; s != "" {
+			return s
+		}
+		return base[k]
+	}
+	pick := func(flagVal string, envs ...string) string {
+		if flagVal != "" {
+			return flagVal
+		}
+		for _, e := range envs {
+			if s := strings.TrimSpace(c.Getenv(e)); s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	or := func(s, def string) string {
+		if s == "" {
+			return def
+		}
+		return s
+	}
+
+	c.StateDir = or(pick(v.stateDir, envStateDir), defaultStateDir)
+	if !filepath.IsAbs(c.StateDir) {
+		c.StateDir = filepath.Join(dir, c.StateDir)
+	}
+	c.Host = or(pick(v.host, envHost), "127.0.0.1")
+	if ip := net.ParseIP(strings.Trim(c.Host, "[]")); c.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("-host %q is not a loopback address: the devserver mints tokens and must listen on 127.0.0.1, ::1 or localhost only (use ngrok to expose the JWKS)", c.Host)
+	}
+	port := or(pick(v.port, envPort), strconv.Itoa(defaultPort))
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("port %q is not a number between 0 and 65535: set -port or PORT", port)
+	}
+	c.Port = p
+	c.Issuer = v.issuer
+	c.EnvironmentID = pick(v.envID, envEnvironmentID, envPublicEnvID)
+	c.DynamicAPIURL = pick(v.dynamicAPI, envDynamicAPIURL)
+	if c.DynamicAPIURL != "" {
+		if err := checkHTTPURL(c.DynamicAPIURL); err != nil {
+			return nil, fmt.Errorf("DYNAMIC_API_URL: %w", err)
+		}
+	}
+	c.NgrokAPIURL = or(pick(v.ngrokAPI, envNgrokAPIURL), defaultNgrokAPI)
+	if err := checkHTTPURL(c.NgrokAPIURL); err != nil {
+		return nil, fmt.Errorf("NGROK_API_URL: %w", err)
+	}
+	switch s := strings.ToLower(or(pick(v.localExternalAuth, envLocalExternalAut), "on")); s {
+	case "on", "true", "1", "yes":
+		c.LocalExternalAuth = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("-local-external-auth %q: use on or off", s)
+	}
+	c.LocalIssuer = pick(v.localIssuer, envLocalIssuer)
+	if err := c.LogLevel.UnmarshalText([]byte(or(pick(v.logLevel, envLogLevel), "info"))); err != nil {
+		return nil, fmt.Errorf("-log-level: %w (use debug, info, warn or error)", err)
+	}
+	return c, nil
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL with a host", s)
+	}
+	return nil
+}

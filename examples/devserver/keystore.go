@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/extauth/extauth/issuer"
+)
+
+// keyFileName is the private JWK (the demo's JWT_PROVIDER_PRIVATE_KEY
+// format) of the persisted signing key, inside the state directory.
+const keyFileName = "key.json"
+
+// keySource says where the signing key came from, for the start-up log.
+type keySource struct {
+	Key       *issuer.Key
+	Issuer    string // from JWT_PROVIDER_ISSUER, "" when not set
+	Origin    string // "env", "state" or "generated"
+	Path      string // key file for state/generated
+	Warnings  []string
+	Generated bool
+}
+
+// loadSigningKey returns the key from JWT_PROVIDER_* (environment or
+// .env files) when JWT_PROVIDER_PRIVATE_KEY is set, otherwise the key
+// persisted in stateDir, generating and persisting one on first use.
+func loadSigningKey(getenv func(string) string, stateDir string) (*keySource, error) {
+	if getenv(issuer.EnvPrivateKey) != "" || getenv(issuer.EnvKID) != "" || getenv(issuer.EnvPublicKey) != "" {
+		ec, err := issuer.LoadEnv(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_PROVIDER_* configuration: %w", err)
+		}
+		return &keySource{Key: ec.Key, Issuer: ec.Issuer, Origin: "env"}, nil
+	}
+	ks, err := loadOrCreateStateKey(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	ks.Issuer = getenv(issuer.EnvIssuer)
+	return ks, nil
+}
+
+// loadOrCreateStateKey reads <stateDir>/key.json or creates it (mode 0600,
+// atomically, never replacing a file another process created meanwhile).
+func loadOrCreateStateKey(stateDir string) (*keySource, error) {
+	path := filepath.Join(stateDir, keyFileName)
+	ks, err := readStateKey(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return ks, err
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory %s: %w (choose another with -state-dir)", stateDir, err)
+	}
+	key, err := issuer.GenerateKey(2048, "")
+	if err != nil {
+		return nil, fmt.Errorf("generate signing key: %w", err)
+	}
+	data, err := key.MarshalPrivateJWK()
+	if err != nil {
+		return nil, fmt.Errorf("encode signing key: %w", err)
+	}
+	created, err := createFileExclusive(path, append(data, '\n'))
+	if err != nil {
+		return nil, err
+	}
+	if !created { // lost a race with another devserver: use its key
+		return readStateKey(path)
+	}
+	return &keySource{Key: key, Origin: "generated", Path: path, Generated: true}, nil
+}
+
+func readStateKey(path string) (*keySource, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("key file %s is a directory: remove it or choose another -state-dir", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
+	}
+	key, err := issuer.ParseJWK(data)
+	if err != nil {
+		return nil, fmt.Errorf("key file %s is not a valid private RSA JWK (%w): delete it to generate a new key, or fix it", path, err)
+	}
+	ks := &keySource{Key: key, Origin: "state", Path: path}
+	if st.Mode().Perm()&0o077 != 0 {
+		ks.Warnings = append(ks.Warnings, fmt.Sprintf("key file %s has mode %04o: other users may read the private key; run chmod 600 %s", path, st.Mode().Perm(), path))
+	}
+	return ks, nil
+}
+
+// createFileExclusive atomically creates path with data and mode 0600 unless
+// it exists (then it returns false). The content is written to a temporary
+// file, fsynced, and hard-linked into place, so path never holds a partial
+// key and a concurrent creator's file is never replaced. Where hard links are
+// not supported it falls back to rename.
+func createFileExclusive(path string, data []byte) (bool, error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return false, fmt.Errorf("create temporary key file in %s: %w", dir, err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("chmod %s: %w", name, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("fsync %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return false, fmt.Errorf("close %s: %w", name, err)
+	}
+	if err := os.Link(name, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		if _, statErr := os.Stat(path); statErr == nil {
+			return false, nil
+		}
+		if err := os.Rename(name, path); err != nil {
+			return false, fmt.Errorf("move key file into place at %s: %w", path, err)
+		}
+	}
+	syncDir(dir)
+	return true, nil
+}

@@ -1,0 +1,514 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/extauth/extauth/dynamic"
+	"github.com/extauth/extauth/issuer"
+	"github.com/extauth/extauth/jwks"
+)
+
+// Paths of the devserver. The /api/dev/* ones are the demo's.
+const (
+	jwksPath        = "/api/dev/jwks"
+	jwtPath         = "/api/dev/jwt"
+	ngrokPath       = "/api/dev/ngrok"
+	signInPath      = "/api/signin"
+	signOutPath     = "/signout"
+	localDynPrefix  = "/local-dynamic"
+	dashboardPath   = "/dashboard"
+	generatorPath   = "/jwt"
+	maxTokenLen     = 16 << 10
+	dynamicTimeout  = 15 * time.Second
+	settingsTimeout = 5 * time.Second
+)
+
+// app is one devserver: a signing key, a JWKS, a Dynamic client (real or
+// local) and the pages.
+type app struct {
+	cfg      *config
+	log      *slog.Logger
+	key      *keySource
+	issuer   string
+	ring     *issuer.Ring
+	iss      *issuer.Issuer
+	jwks     *jwks.Handler
+	ngrok    *ngrokDetector
+	sessions *sessionStore
+	pages    *pages
+	handler  http.Handler
+
+	// Set by attach, before the first request.
+	baseURL     string
+	port        int
+	dyn         *dynamic.Client
+	local       localDynamic
+	localIssuer string // the iss the local Dynamic expects
+	localMount  http.Handler
+}
+
+// newApp loads the key and builds everything that does not need the
+// listen address.
+func newApp(cfg *config, log *slog.Logger) (*app, error) {
+	ks, err := loadSigningKey(cfg.Getenv, cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil)}
+	a.issuer = firstNonEmpty(cfg.Issuer, ks.Issuer, defaultIssuer)
+	if a.ring, err = issuer.NewRing(ks.Key, nil); err != nil {
+		return nil, fmt.Errorf("key ring: %w", err)
+	}
+	if a.iss, err = issuer.New(issuer.Config{Issuer: a.issuer, Keys: a.ring}); err != nil {
+		return nil, fmt.Errorf("issuer %q: %w", a.issuer, err)
+	}
+	if a.jwks, err = jwks.NewHandler(a.ring, &jwks.Options{Logger: log}); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
+	}
+	if a.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	a.handler = a.routes()
+	return a, nil
+}
+
+// attach wires the app to the address it is served at: the port ngrok
+// detection matches, and the local Dynamic that fetches our JWKS over
+// real HTTP from baseURL.
+func (a *app) attach(baseURL string) error {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return fmt.Errorf("base URL %q: %w", baseURL, err)
+	}
+	a.baseURL = strings.TrimRight(baseURL, "/")
+	a.port, _ = strconv.Atoi(u.Port())
+	dlog := a.log.With("component", "dynamic")
+	if a.cfg.EnvironmentID != "" {
+		a.dyn = &dynamic.Client{
+			EnvironmentID: a.cfg.EnvironmentID,
+			BaseURL:       a.cfg.DynamicAPIURL,
+			HTTPClient:    &http.Client{Timeout: dynamicTimeout},
+			Logger:        dlog,
+		}
+		return nil
+	}
+	a.localIssuer = firstNonEmpty(a.cfg.LocalIssuer, a.issuer)
+	fake, err := newLocalDynamic(a.localIssuer, a.baseURL+jwksPath, a.cfg.LocalExternalAuth, a.log.With("component", "local-dynamic"))
+	if err != nil {
+		return fmt.Errorf("local Dynamic: %w", err)
+	}
+	a.local = fake
+	a.localMount = http.StripPrefix(localDynPrefix, fake)
+	a.dyn = &dynamic.Client{
+		EnvironmentID: fake.EnvironmentID(),
+		BaseURL:       a.baseURL + localDynPrefix + "/api/v0",
+		HTTPClient:    &http.Client{Timeout: dynamicTimeout},
+		Logger:        dlog,
+	}
+	return nil
+}
+
+// Handler is the whole devserver: the public JWKS, everything else behind
+// the loopback guard.
+func (a *app) Handler() http.Handler { return a.handler }
+
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(jwtPath, allowMethods(http.HandlerFunc(a.handleMint), http.MethodPost))
+	mux.Handle(ngrokPath, allowMethods(http.HandlerFunc(a.handleNgrok), http.MethodGet))
+	mux.Handle(signInPath, allowMethods(http.HandlerFunc(a.handleSignIn), http.MethodPost))
+	mux.Handle(signOutPath, allowMethods(http.HandlerFunc(a.handleSignOut), http.MethodPost))
+	mux.Handle(generatorPath, allowMethods(http.HandlerFunc(a.handleGeneratorPage), http.MethodGet))
+	mux.Handle(dashboardPath, allowMethods(http.HandlerFunc(a.handleDashboardPage), http.MethodGet))
+	mux.Handle("/{$}", allowMethods(http.HandlerFunc(a.handleHomePage), http.MethodGet))
+	mux.Handle("/static/", allowMethods(staticHandler(), http.MethodGet))
+	mux.Handle(localDynPrefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.localMount == nil {
+			writeError(w, http.StatusNotFound, "no local Dynamic: this devserver talks to the real Dynamic environment "+a.cfg.EnvironmentID)
+			return
+		}
+		a.localMount.ServeHTTP(w, r)
+	}))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such page or endpoint: "+quoteShort(redactTokens(r.URL.Path))+"; see / , /jwt, /dashboard, "+jwksPath+", "+jwtPath+", "+ngrokPath)
+	}))
+	guarded := loopbackOnly(mux)
+	return a.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == jwksPath {
+			a.jwks.ServeHTTP(w, r)
+			return
+		}
+		guarded.ServeHTTP(w, r)
+	}))
+}
+
+// statusWriter records the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?`)
+
+// redactTokens hides anything that looks like a JWT (a path may carry one).
+func redactTokens(s string) string {
+	if !strings.Contains(s, "eyJ") {
+		return s
+	}
+	return jwtLike.ReplaceAllString(s, "[redacted-jwt]")
+}
+
+// logRequests logs method, path (never the query or body), status and
+// duration of every request.
+func (a *app) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		level := slog.LevelInfo
+		if strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, localDynPrefix+"/") {
+			level = slog.LevelDebug
+		}
+		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", redactTokens(r.URL.Path),
+			"status", sw.status, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
+	})
+}
+
+// mintRequest is the body of POST /api/dev/jwt (the demo's {sub?, email?}).
+type mintRequest struct {
+	Sub   *string `json:"sub"`
+	Email *string `json:"email"`
+}
+
+// mintResponse is the demo's answer; email is null when none was given.
+type mintResponse struct {
+	Token string  `json:"token"`
+	Sub   string  `json:"sub"`
+	Email *string `json:"email"`
+}
+
+func (a *app) handleMint(w http.ResponseWriter, r *http.Request) {
+	var req mintRequest
+	if err := decodeJSONBody(w, r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	res, err := a.mint(r.Context(), deref(req.Sub), deref(req.Email))
+	if err != nil {
+		a.writeMintError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// mint signs a token like the demo: a random UUID sub when none is given,
+// emailVerified true when an email is given.
+func (a *app) mint(ctx context.Context, sub, email string) (*mintResponse, error) {
+	if sub == "" {
+		sub = newUUID()
+	}
+	tok, err := a.iss.Issue(ctx, issuer.Claims{Subject: sub, Email: email})
+	if err != nil {
+		return nil, err
+	}
+	res := &mintResponse{Token: tok, Sub: sub}
+	if email != "" {
+		res.Email = &email
+	}
+	return res, nil
+}
+
+func (a *app) writeMintError(w http.ResponseWriter, err error) {
+	if errors.Is(err, issuer.ErrInvalidClaims) {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	a.log.Error("could not sign a token", "err", err)
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "Failed to generate JWT", "details": err.Error()})
+}
+
+// ngrokResponse is GET /api/dev/ngrok's error body: the demo's error text
+// plus what exactly went wrong.
+type ngrokErrorResponse struct {
+	Error   string `json:"error"`
+	Details string `json:"details,omitempty"`
+}
+
+func (a *app) handleNgrok(w http.ResponseWriter, r *http.Request) {
+	res, err := a.ngrok.detect(r.Context(), a.port)
+	if err != nil {
+		a.log.Debug("ngrok detection failed", "err", err)
+		writeJSON(w, ngrokStatus(err), ngrokErrorResponse{Error: ngrokErrorText(err), Details: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// signInRequest is POST /api/signin: either a pasted token, or sub/email
+// to mint one first ("Generate & Sign In").
+type signInRequest struct {
+	Token *string `json:"token"`
+	Sub   *string `json:"sub"`
+	Email *string `json:"email"`
+}
+
+// signInResponse tells the page where to go.
+type signInResponse struct {
+	Redirect  string `json:"redirect"`
+	UserID    string `json:"userId"`
+	Email     string `json:"email,omitempty"`
+	ExpiresAt string `json:"expiresAt,omitempty"`
+	NewUser   bool   `json:"newUser"`
+}
+
+func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	var req signInRequest
+	if err := decodeJSONBody(w, r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	var token, sub string
+	if req.Token != nil {
+		if req.Sub != nil || req.Email != nil {
+			writeError(w, http.StatusBadRequest, `send either "token" (a JWT to sign in with) or "sub"/"email" (to mint one), not both`)
+			return
+		}
+		token = strings.TrimSpace(*req.Token)
+		if err := checkTokenShape(token); err != nil {
+			writeErr(w, err)
+			return
+		}
+	} else {
+		res, err := a.mint(r.Context(), deref(req.Sub), deref(req.Email))
+		if err != nil {
+			a.writeMintError(w, err)
+			return
+		}
+		token, sub = res.Token, res.Sub
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), dynamicTimeout)
+	defer cancel()
+	ds, err := a.dyn.SignInWithExternalJWT(ctx, token, nil)
+	if err != nil {
+		status, msg := a.signInError(err)
+		a.log.Warn("sign-in failed", "status", status, "err", redactTokens(err.Error()))
+		writeError(w, status, msg)
+		return
+	}
+	s := &session{
+		UserID:         ds.User.ID,
+		Email:          ds.User.Email,
+		ExternalUserID: ds.User.ExternalUserID(),
+		Sub:            sub,
+		ExpiresAt:      ds.ExpiresAt,
+		NewUser:        ds.User.NewUser,
+		Local:          a.local != nil,
+	}
+	if s.ExternalUserID == "" {
+		s.ExternalUserID = sub
+	}
+	now := time.Now()
+	if s.ExpiresAt.IsZero() || s.ExpiresAt.After(now.Add(24*time.Hour)) {
+		s.ExpiresAt = now.Add(24 * time.Hour)
+	}
+	if !s.ExpiresAt.After(now) {
+		writeError(w, http.StatusBadGateway, "Dynamic answered with a session that has already expired (expiresAt "+s.ExpiresAt.UTC().Format(time.RFC3339)+"): check this machine's clock")
+		return
+	}
+	id := a.sessions.create(s)
+	setSessionCookie(w, id, s.ExpiresAt)
+	a.log.Info("signed in", "dynamic_user_id", s.UserID, "external_user_id", s.ExternalUserID, "new_user", s.NewUser, "local_dynamic", s.Local)
+	writeJSON(w, http.StatusOK, signInResponse{
+		Redirect:  dashboardPath,
+		UserID:    s.UserID,
+		Email:     s.Email,
+		ExpiresAt: s.ExpiresAt.UTC().Format(time.RFC3339),
+		NewUser:   s.NewUser,
+	})
+}
+
+// checkTokenShape rejects what cannot be a compact JWS before asking Dynamic.
+func checkTokenShape(tok string) error {
+	switch {
+	case tok == "":
+		return badRequest(`"token" is empty: paste a JWT (three base64url parts separated by dots), or generate one at /jwt`)
+	case len(tok) > maxTokenLen:
+		return badRequest(`"token" is %d bytes long, more than the %d a JWT from this devserver can be`, len(tok), maxTokenLen)
+	case strings.Count(tok, ".") != 2:
+		return badRequest(`"token" is not a compact JWT: it must be three base64url parts separated by dots`)
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !(c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return badRequest(`"token" contains %q at byte %d: a JWT holds only base64url characters and dots`, string(rune(c)), i)
+		}
+	}
+	return nil
+}
+
+// signInError turns a failed sign-in into a status and a message a person
+// can act on.
+func (a *app) signInError(err error) (int, string) {
+	var ae *dynamic.APIError
+	where := "Dynamic"
+	if a.local != nil {
+		where = "the local Dynamic"
+	}
+	switch {
+	case errors.Is(err, dynamic.ErrInvalidExternalAuth):
+		detail := ""
+		if errors.As(err, &ae) && ae.Message != "" {
+			detail = ": " + ae.Message
+		}
+		hint := fmt.Sprintf("Check that the token's iss (%s) equals the iss configured in Dynamic's dashboard exactly, that jwksUrl points at this server's public %s, and that the token has not expired.", a.issuer, jwksPath)
+		if a.local != nil && a.localIssuer != a.issuer {
+			hint = fmt.Sprintf("The local Dynamic expects iss %q but this devserver signs with iss %q (started with -local-issuer).", a.localIssuer, a.issuer)
+		}
+		return http.StatusUnauthorized, "Error authenticating with external JWT" + redactTokens(detail) + ". " + hint
+	case errors.Is(err, dynamic.ErrRateLimited):
+		msg := "Too many attempts: " + where + " rate-limited the sign-in"
+		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+			msg += fmt.Sprintf("; try again in %s", ae.RetryAfter.Round(time.Second))
+		}
+		return http.StatusTooManyRequests, msg
+	case errors.As(err, &ae):
+		return http.StatusBadGateway, fmt.Sprintf("%s refused the sign-in (HTTP %d): %s", where, ae.StatusCode, redactTokens(firstNonEmpty(ae.Message, ae.Code, "no error message")))
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, fmt.Sprintf("%s did not answer within %s", where, dynamicTimeout)
+	default:
+		return http.StatusBadGateway, "could not reach " + where + ": " + redactTokens(err.Error())
+	}
+}
+
+func (a *app) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	http.MaxBytesReader(w, r.Body, maxBody).Close()
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		a.sessions.delete(c.Value)
+	}
+	clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *app) handleHomePage(w http.ResponseWriter, r *http.Request) {
+	d := a.pageData(r, "Sign In")
+	ctx, cancel := context.WithTimeout(r.Context(), settingsTimeout)
+	defer cancel()
+	ps, err := a.dyn.ProjectSettings(ctx)
+	if err != nil {
+		a.log.Warn("could not load project settings", "err", redactTokens(err.Error()))
+		d.SettingsError = "Could not load the project settings from " + d.DynamicName + ": " + redactTokens(err.Error())
+	} else {
+		d.ExternalAuthOn = ps.ExternalAuthOn()
+	}
+	a.pages.render(w, "home", d)
+}
+
+func (a *app) handleGeneratorPage(w http.ResponseWriter, r *http.Request) {
+	d := a.pageData(r, "JWT Generator")
+	d.Subject = newUUID()
+	a.pages.render(w, "generator", d)
+}
+
+func (a *app) handleDashboardPage(w http.ResponseWriter, r *http.Request) {
+	d := a.pageData(r, "Dashboard")
+	if d.Session == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	a.pages.render(w, "dashboard", d)
+}
+
+// pageData is what every template sees.
+type pageData struct {
+	Title          string
+	Local          bool
+	DynamicName    string
+	EnvironmentID  string
+	Issuer         string
+	LocalIssuer    string
+	Port           int
+	LocalJWKSURL   string
+	KID            string
+	Session        *session
+	ExternalAuthOn bool
+	SettingsError  string
+	Subject        string
+}
+
+func (a *app) pageData(r *http.Request, title string) *pageData {
+	d := &pageData{
+		Title:        title,
+		Local:        a.local != nil,
+		DynamicName:  "Dynamic",
+		Issuer:       a.issuer,
+		LocalIssuer:  a.localIssuer,
+		Port:         a.port,
+		LocalJWKSURL: a.baseURL + jwksPath,
+		KID:          a.key.Key.ID(),
+		Session:      a.sessions.fromRequest(r),
+	}
+	if d.Local {
+		d.DynamicName = "the local Dynamic"
+		d.EnvironmentID = a.local.EnvironmentID()
+	} else {
+		d.EnvironmentID = a.cfg.EnvironmentID
+	}
+	return d
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// listenURL is the http URL for a listener address.
+func listenURL(addr net.Addr) string {
+	return "http://" + addr.String()
+}

@@ -272,9 +272,9 @@ func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 			slog.Duration("duration", time.Since(start)), slog.String("request_id", r.requestID),
 			slog.String("error", transportReason(ctx, err)))
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("dynamic: %s %s: %w (%s)", r.method, path, ctxErr, transportReason(ctx, err))
+			return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: %s", r.method, path, transportReason(ctx, err)), errs: []error{ctxErr, err}}
 		}
-		return nil, fmt.Errorf("dynamic: %s %s: %w: %w", r.method, path, ErrUnavailable, err)
+		return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: Dynamic unreachable: %s", r.method, path, transportReason(ctx, err)), errs: []error{ErrUnavailable, err}}
 	}
 	defer resp.Body.Close()
 	data, truncated, readErr := readCapped(resp.Body)
@@ -288,15 +288,15 @@ func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 		slog.String("request_id", r.requestID))
 	if readErr != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("dynamic: %s %s: reading response: %w", r.method, path, ctxErr)
+			return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: reading response: %v", r.method, path, ctxErr), errs: []error{ctxErr}}
 		}
-		return nil, fmt.Errorf("dynamic: %s %s: reading response: %w: %w", r.method, path, ErrUnavailable, readErr)
+		return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: reading response: %v", r.method, path, readErr), errs: []error{ErrUnavailable, readErr}}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, newAPIError(r.method, path, resp.StatusCode, resp.Header, data, truncated, r.requestID, s.now())
 	}
 	if truncated {
-		return nil, fmt.Errorf("dynamic: %s %s: %w: %w", r.method, path, ErrBadResponse, ErrResponseTooLarge)
+		return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: unexpected response: response exceeds 1 MiB", r.method, path), errs: []error{ErrBadResponse, ErrResponseTooLarge}}
 	}
 	return data, nil
 }
@@ -330,16 +330,31 @@ func decodeJSON(method, path string, data []byte, v any) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case len(bytes.TrimSpace(data)) == 0:
-			return fmt.Errorf("dynamic: %s %s: %w: empty body", method, path, ErrBadResponse)
+			return badResponse(method+" "+path, "empty body")
 		case errors.As(err, &se):
-			return fmt.Errorf("dynamic: %s %s: %w: body is not JSON (offset %d)", method, path, ErrBadResponse, se.Offset)
+			return badResponse(method+" "+path, "body is not JSON (offset %d)", se.Offset)
 		case errors.As(err, &te):
-			return fmt.Errorf("dynamic: %s %s: %w: field %q is a JSON %s, want %s", method, path, ErrBadResponse, te.Field, te.Value, te.Type)
+			return badResponse(method+" "+path, "field %q is a JSON %s, want %s", te.Field, te.Value, te.Type)
 		default:
-			return fmt.Errorf("dynamic: %s %s: %w: %v", method, path, ErrBadResponse, err)
+			return badResponse(method+" "+path, "%v", err)
 		}
 	}
 	return nil
+}
+
+// opError is an error with a complete message that matches its sentinels
+// and causes with errors.Is and errors.As.
+type opError struct {
+	msg  string
+	errs []error
+}
+
+func (e *opError) Error() string   { return e.msg }
+func (e *opError) Unwrap() []error { return e.errs }
+
+// badResponse reports an unusable 2xx answer to op (e.g. "GET nonces").
+func badResponse(op, format string, args ...any) error {
+	return &opError{msg: "dynamic: " + op + ": unexpected response: " + fmt.Sprintf(format, args...), errs: []error{ErrBadResponse}}
 }
 
 // flight is one shared fetch: several callers wait for the same result.

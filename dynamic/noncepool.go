@@ -155,7 +155,7 @@ func (s *clientState) fetchNonces(ctx context.Context) ([]signedNonce, error) {
 func decodeNonces(data []byte) ([]string, error) {
 	t := bytes.TrimSpace(data)
 	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return nil, fmt.Errorf("dynamic: GET nonces: %w: body is JSON but not an object", ErrBadResponse)
+		return nil, badResponse("GET nonces", "body is JSON but not an object")
 	}
 	var doc struct {
 		Nonces []string `json:"nonces"`
@@ -164,15 +164,15 @@ func decodeNonces(data []byte) ([]string, error) {
 		return nil, err
 	}
 	if len(doc.Nonces) == 0 {
-		return nil, fmt.Errorf("dynamic: GET nonces: %w: no nonces in the answer", ErrBadResponse)
+		return nil, badResponse("GET nonces", "no nonces in the answer")
 	}
 	for i, n := range doc.Nonces {
 		if n == "" || len(n) > maxNonceLen {
-			return nil, fmt.Errorf("dynamic: GET nonces: %w: nonce %d has length %d, want 1 to %d", ErrBadResponse, i, len(n), maxNonceLen)
+			return nil, badResponse("GET nonces", "nonce %d has length %d, want 1 to %d", i, len(n), maxNonceLen)
 		}
 		for j := 0; j < len(n); j++ {
 			if n[j] < 0x21 || n[j] > 0x7e {
-				return nil, fmt.Errorf("dynamic: GET nonces: %w: nonce %d contains byte 0x%02x, which cannot be sent verbatim in a header", ErrBadResponse, i, n[j])
+				return nil, badResponse("GET nonces", "nonce %d contains byte 0x%02x, which cannot be sent verbatim in a header", i, n[j])
 			}
 		}
 	}

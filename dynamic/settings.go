@@ -87,7 +87,7 @@ func (s *ProjectSettings) CookieMode() bool {
 func decodeSettings(data []byte) (*ProjectSettings, error) {
 	t := bytes.TrimSpace(data)
 	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return nil, fmt.Errorf("dynamic: GET settings: %w: body is JSON but not an object", ErrBadResponse)
+		return nil, badResponse("GET settings", "body is JSON but not an object")
 	}
 	ps := new(ProjectSettings)
 	if err := decodeJSON("GET", "settings", t, ps); err != nil {
@@ -160,7 +160,7 @@ func (s *clientState) projectSettings(ctx context.Context, allowStale bool) (*Pr
 	v := sc.value
 	sc.mu.Unlock()
 	if v == nil { // cannot happen: a successful flight stores a value
-		return nil, fmt.Errorf("dynamic: GET settings: %w: no settings", ErrBadResponse)
+		return nil, badResponse("GET settings", "no settings")
 	}
 	return v, nil
 }

@@ -110,16 +110,17 @@ type VerifiedCredential struct {
 // UnmarshalJSON reads public_identifier, falling back to publicIdentifier.
 func (vc *VerifiedCredential) UnmarshalJSON(data []byte) error {
 	type plain VerifiedCredential
-	var v struct {
-		plain
-		CamelPublicIdentifier string `json:"publicIdentifier"`
-	}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := json.Unmarshal(data, (*plain)(vc)); err != nil {
 		return err
 	}
-	*vc = VerifiedCredential(v.plain)
-	if vc.PublicIdentifier == "" {
-		vc.PublicIdentifier = v.CamelPublicIdentifier
+	if vc.PublicIdentifier == "" && bytes.Contains(data, []byte(`"publicIdentifier"`)) {
+		var camel struct {
+			PublicIdentifier string `json:"publicIdentifier"`
+		}
+		if err := json.Unmarshal(data, &camel); err != nil {
+			return err
+		}
+		vc.PublicIdentifier = camel.PublicIdentifier
 	}
 	return nil
 }
@@ -140,7 +141,7 @@ type verifyResponse struct {
 func decodeVerifyResponse(data []byte) (*Session, error) {
 	const method, path = "POST", "externalAuth/signin"
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("dynamic: %s %s: %w: %s", method, path, ErrBadResponse, fmt.Sprintf(format, args...))
+		return badResponse(method+" "+path, format, args...)
 	}
 	t := bytes.TrimSpace(data)
 	if len(t) > 0 && t[0] != '{' && json.Valid(t) {

@@ -44,7 +44,7 @@ func decodeElevatedToken(data []byte) (string, error) {
 	const method, path = "POST", "externalAuth/verify"
 	t := bytes.TrimSpace(data)
 	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return "", fmt.Errorf("dynamic: %s %s: %w: body is JSON but not an object", method, path, ErrBadResponse)
+		return "", badResponse(method+" "+path, "body is JSON but not an object")
 	}
 	var doc struct {
 		ElevatedAccessToken string `json:"elevatedAccessToken"`
@@ -53,7 +53,7 @@ func decodeElevatedToken(data []byte) (string, error) {
 		return "", err
 	}
 	if doc.ElevatedAccessToken == "" {
-		return "", fmt.Errorf("dynamic: %s %s: %w: elevatedAccessToken is missing", method, path, ErrBadResponse)
+		return "", badResponse(method+" "+path, "elevatedAccessToken is missing")
 	}
 	return doc.ElevatedAccessToken, nil
 }

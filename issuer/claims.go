@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -89,7 +90,7 @@ func isAtext(r rune) bool {
 	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 		return true
 	case r >= 0x80:
-		return r != utf8.RuneError
+		return isUnicodeLetter(r)
 	}
 	return strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r)
 }
@@ -100,7 +101,13 @@ func isDomainChar(r rune) bool {
 	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-':
 		return true
 	}
-	return r >= 0x80 && r != utf8.RuneError
+	return r >= 0x80 && isUnicodeLetter(r)
+}
+
+// isUnicodeLetter accepts the printable non-ASCII characters RFC 6532
+// allows, but not spaces (such as U+00A0) or U+FFFD from invalid UTF-8.
+func isUnicodeLetter(r rune) bool {
+	return r != utf8.RuneError && unicode.IsGraphic(r) && !unicode.IsSpace(r)
 }
 
 // appendJSONString appends s as a JSON string literal. Like encoding/json it

@@ -104,7 +104,7 @@ func jwksServer(tb testing.TB, src jwks.Source) (*httptest.Server, keyfunc.Keyfu
 	tb.Cleanup(cancel)
 	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{srv.URL}, keyfunc.Override{
 		RefreshInterval:   time.Hour,
-		RateLimitWaitMax:  time.Millisecond,
+		RateLimitWaitMax:  10 * time.Second,             // also bounds the refresh request
 		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1), // refetch on every unknown kid
 	})
 	if err != nil {

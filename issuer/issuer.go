@@ -248,34 +248,7 @@ func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 		return "", fmt.Errorf("issuer: read random jti: %w", err)
 	}
 	cs := len(b)
-	b = append(b, i.iss...)
-	b = append(b, `,"sub":`...)
-	b = appendJSONString(b, c.Subject)
-	if len(c.Audience) > 0 {
-		b = appendAudience(b, c.Audience)
-	} else {
-		b = append(b, i.aud...)
-	}
-	b = append(b, `,"iat":`...)
-	b = strconv.AppendInt(b, now.Unix(), 10)
-	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, now.Add(ttl).Unix(), 10)
-	b = append(b, `,"jti":"`...)
-	b = base64.RawURLEncoding.AppendEncode(b, b[:16])
-	b = append(b, '"')
-	if c.Email != "" {
-		b = append(b, `,"email":`...)
-		b = appendJSONString(b, c.Email)
-	}
-	if c.EmailVerified != nil || c.Email != "" {
-		b = append(b, `,"emailVerified":`...)
-		b = strconv.AppendBool(b, c.EmailVerified == nil || *c.EmailVerified)
-	}
-	if len(extra) > 2 { // "{...}" minus the braces
-		b = append(b, ',')
-		b = append(b, extra[1:len(extra)-1]...)
-	}
-	b = append(b, '}')
+	b = i.appendClaims(b, &c, now, ttl, b[:16], extra)
 	ce := len(b)
 
 	si := len(b)
@@ -309,4 +282,39 @@ func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 	out.WriteByte('.')
 	out.Write(b[gs:])
 	return out.String(), nil
+}
+
+// appendClaims appends the claims JSON object for c: iss, sub, aud, iat,
+// exp, jti (base64url of jti), email, emailVerified, then the members of
+// extra (an encoding/json object) if it has any.
+func (i *Issuer) appendClaims(b []byte, c *Claims, now time.Time, ttl time.Duration, jti, extra []byte) []byte {
+	b = append(b, i.iss...)
+	b = append(b, `,"sub":`...)
+	b = appendJSONString(b, c.Subject)
+	if len(c.Audience) > 0 {
+		b = appendAudience(b, c.Audience)
+	} else {
+		b = append(b, i.aud...)
+	}
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, now.Add(ttl).Unix(), 10)
+	b = append(b, `,"jti":"`...)
+	b = base64.RawURLEncoding.AppendEncode(b, jti)
+	b = append(b, '"')
+	if c.Email != "" {
+		b = append(b, `,"email":`...)
+		b = appendJSONString(b, c.Email)
+	}
+	if c.EmailVerified != nil || c.Email != "" {
+		b = append(b, `,"emailVerified":`...)
+		b = strconv.AppendBool(b, c.EmailVerified == nil || *c.EmailVerified)
+	}
+	if len(extra) > 2 { // "{...}" minus the braces
+		b = append(b, ',')
+		b = append(b, extra[1:len(extra)-1]...)
+	}
+	b = append(b, '}')
+	return b
 }

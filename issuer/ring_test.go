@@ -1,0 +1,223 @@
+package issuer
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/extauth/extauth/jwks"
+)
+
+func kids(keys []jwks.Key) string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return strings.Join(ids, ",")
+}
+
+// withKID returns k's signer under another kid (cheap distinct keys).
+func withKID(t testing.TB, k *Key, kid string) *Key {
+	t.Helper()
+	nk, err := NewKey(k.signer, kid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nk
+}
+
+func TestRingLifecycle(t *testing.T) {
+	base := testKeys(t)[0]
+	a, b, c := withKID(t, base, "a"), withKID(t, base, "b"), withKID(t, base, "c")
+	now := fixedTime
+	ring, err := NewRing(a, &RingOptions{MaxTTL: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	var seen []string
+	cancel := ring.Subscribe(func(keys []jwks.Key) { seen = append(seen, kids(keys)) })
+
+	step := func(name string, f func() error) {
+		t.Helper()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("stage b", func() error { return ring.Stage(b) })
+	if ring.Active() != a || ring.Staged() != b {
+		t.Error("Stage changed the active key")
+	}
+	step("rotate", ring.Rotate)
+	now = now.Add(30 * time.Minute)
+	step("stage c", func() error { return ring.Stage(c) })
+	step("rotate", ring.Rotate) // a until +1h, b until +1h30
+	ring.Prune()                // nothing expired: no notification
+	now = now.Add(30 * time.Minute)
+	ring.Prune() // a expires
+	now = now.Add(30 * time.Minute)
+	ring.Prune() // b expires
+	cancel()
+	cancel() // twice is fine
+	step("stage a again after prune", func() error { return ring.Stage(a) })
+
+	want := []string{"a", "a,b", "b,a", "b,c,a", "c,b,a", "c,b", "c"}
+	if strings.Join(seen, " ") != strings.Join(want, " ") {
+		t.Errorf("notifications\n got %q\nwant %q", seen, want)
+	}
+	if got := kids(ring.PublicKeys()); got != "c,a" {
+		t.Errorf("PublicKeys = %s", got)
+	}
+}
+
+func TestRingErrors(t *testing.T) {
+	base := testKeys(t)[0]
+	if _, err := NewRing(nil, nil); err == nil {
+		t.Error("NewRing(nil) succeeded")
+	}
+	if _, err := NewRing(base, &RingOptions{MaxTTL: time.Millisecond}); err == nil {
+		t.Error("tiny MaxTTL accepted")
+	}
+	ring, _ := NewRing(withKID(t, base, "a"), nil)
+	defer ring.Close()
+	if ring.MaxTTL() != DefaultMaxTTL {
+		t.Errorf("MaxTTL = %v", ring.MaxTTL())
+	}
+	if err := ring.Rotate(); !errors.Is(err, ErrNoStagedKey) {
+		t.Errorf("Rotate without Stage: %v", err)
+	}
+	if err := ring.Stage(nil); err == nil {
+		t.Error("Stage(nil) succeeded")
+	}
+	if err := ring.Stage(withKID(t, base, "a")); err == nil {
+		t.Error("staged the active kid")
+	}
+	_ = ring.Stage(withKID(t, base, "b"))
+	_ = ring.Rotate()
+	if err := ring.Stage(withKID(t, base, "a")); err == nil {
+		t.Error("staged a retired kid")
+	}
+	// Restaging replaces the staged key.
+	_ = ring.Stage(withKID(t, base, "c"))
+	_ = ring.Stage(withKID(t, base, "d"))
+	if got := kids(ring.PublicKeys()); got != "b,d,a" {
+		t.Errorf("PublicKeys = %s", got)
+	}
+}
+
+func TestRingPrunesOnTimer(t *testing.T) {
+	base := testKeys(t)[0]
+	ring, _ := NewRing(withKID(t, base, "a"), &RingOptions{MaxTTL: time.Second})
+	defer ring.Close()
+	changed := make(chan string, 10)
+	defer ring.Subscribe(func(keys []jwks.Key) { changed <- kids(keys) })()
+	<-changed
+	_ = ring.Stage(withKID(t, base, "b"))
+	_ = ring.Rotate()
+	<-changed
+	<-changed
+	select {
+	case got := <-changed:
+		if got != "b" {
+			t.Errorf("after timer: %s", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("retired key not pruned by the timer")
+	}
+}
+
+// TestConcurrentIssueDuringRotation issues tokens from many goroutines
+// while another rotates keys; every token's kid must be in the published
+// set (as seen by a subscriber, like the JWKS handler) when Issue returns.
+// Run with -race.
+func TestConcurrentIssueDuringRotation(t *testing.T) {
+	base := testKeys(t)[0]
+	ring, err := NewRing(withKID(t, base, "k0"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	var published atomic.Pointer[map[string]bool]
+	defer ring.Subscribe(func(keys []jwks.Key) {
+		m := map[string]bool{}
+		for _, k := range keys {
+			m[k.ID] = true
+		}
+		published.Store(&m)
+	})()
+	iss := newTestIssuer(t, Config{Keys: ring})
+
+	const workers, perWorker, maxRotations = 8, 25, 500
+	next := make([]*Key, maxRotations)
+	for n := range next {
+		next[n] = withKID(t, base, fmt.Sprintf("k%d", n+1))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*perWorker+1)
+	stop := make(chan struct{})
+	rotated := make(chan int)
+	go func() {
+		n := 0
+		defer func() { rotated <- n }()
+		for ; n < maxRotations; n++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			if err := ring.Stage(next[n]); err != nil {
+				errs <- err
+				return
+			}
+			if err := ring.Rotate(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	seen := sync.Map{}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perWorker; i++ {
+				token, err := iss.Issue(context.Background(), Claims{Subject: "u"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				hdr, _ := base64.RawURLEncoding.DecodeString(token[:strings.IndexByte(token, '.')])
+				var h struct{ KID string }
+				if err := json.Unmarshal(hdr, &h); err != nil {
+					errs <- err
+					return
+				}
+				if !(*published.Load())[h.KID] {
+					errs <- fmt.Errorf("token signed with unpublished kid %q", h.KID)
+					return
+				}
+				seen.Store(h.KID, true)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	rotations := <-rotated
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	n := 0
+	seen.Range(func(any, any) bool { n++; return true })
+	t.Logf("%d rotations; tokens signed with %d distinct kids", rotations, n)
+	if rotations == 0 || n < 2 {
+		t.Error("no rotation happened while issuing")
+	}
+}

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/extauth/extauth/dynamic/dynamictest"
 )
 
 // localDynamic is the in-process fake of Dynamic used when no
@@ -14,7 +15,15 @@ type localDynamic interface {
 	Close()
 }
 
-// newLocalDynamic is a placeholder until dynamic/dynamictest lands.
+// newLocalDynamic builds a dynamictest server that expects iss and fetches
+// the JWKS from jwksURL over real HTTP. With externalAuth false it behaves
+// like an environment whose External Authentication toggle is off: settings
+// report no iss/jwksUrl and sign-in is refused.
 func newLocalDynamic(iss, jwksURL string, externalAuth bool, log *slog.Logger) (localDynamic, error) {
-	return nil, errors.New("the local Dynamic (dynamic/dynamictest) is not available yet: set DYNAMIC_ENVIRONMENT_ID")
+	return dynamictest.New(dynamictest.Config{
+		Issuer:   iss,
+		JWKSURL:  jwksURL,
+		Disabled: !externalAuth,
+		Logger:   log,
+	})
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseDotenv(t *testing.T) {
+	in := strings.Join([]string{
+		"# comment",
+		"",
+		"PLAIN=value # trailing comment",
+		"export EXPORTED=yes",
+		`SINGLE='{"kty":"RSA","n":"a#b"}'`,
+		`DOUBLE="line1\nline2 \"q\""`,
+		`MULTI="first`,
+		`second"`,
+		"SPACED =  padded  ",
+		"EMPTY=",
+		"not an assignment",
+		"1BAD=x",
+		"URL=https://example.com/a?b=c#frag",
+	}, "\n")
+	got, warns := parseDotenv([]byte(in))
+	want := map[string]string{
+		"PLAIN":    "value",
+		"EXPORTED": "yes",
+		"SINGLE":   `{"kty":"RSA","n":"a#b"}`,
+		"DOUBLE":   "line1\nline2 \"q\"",
+		"MULTI":    "first\nsecond",
+		"SPACED":   "padded",
+		"EMPTY":    "",
+		"URL":      "https://example.com/a?b=c#frag",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d vars %v, want %d", len(got), got, len(want))
+	}
+	if len(warns) != 2 {
+		t.Errorf("warnings = %q, want 2 (one per bad line)", warns)
+	}
+}
+
+func TestParseDotenvUnterminated(t *testing.T) {
+	got, warns := parseDotenv([]byte("A='open\nB=2\n"))
+	if _, ok := got["A"]; ok || len(warns) != 1 {
+		t.Errorf("got %v warnings %q; want A skipped with a warning", got, warns)
+	}
+}
+
+// The demo's .env.local (single-quoted JSON keys) works unchanged.
+func TestDemoEnvLocal(t *testing.T) {
+	data, err := os.ReadFile("testdata/demo.env.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env.local"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := resolveConfig(&flagVals{}, func(string) string { return "" }, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.EnvironmentID != "2b1f0c1e-1111-4a4a-9c9c-0123456789ab" {
+		t.Errorf("EnvironmentID = %q (from NEXT_PUBLIC_DYNAMIC_ENVIRONMENT_ID)", cfg.EnvironmentID)
+	}
+	ks, err := loadSigningKey(cfg.Getenv, cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks.Origin != "env" || ks.Key.ID() != "demo-key-1739180000000" || ks.Issuer != defaultIssuer {
+		t.Errorf("key from %s kid %s iss %s", ks.Origin, ks.Key.ID(), ks.Issuer)
+	}
+	if _, err := os.Stat(cfg.StateDir); err == nil {
+		t.Error("a key from the environment must not create the state directory")
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("PORT=1111\nNGROK_API_URL=http://127.0.0.1:1\nDYNAMIC_API_URL=http://127.0.0.1:9/api/v0\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, ".env.local"), []byte("PORT=2222\nNGROK_API_URL=http://127.0.0.1:2\n"), 0o600)
+	env := map[string]string{"PORT": "3333"}
+	getenv := func(k string) string { return env[k] }
+
+	parse := func(args ...string) *config {
+		t.Helper()
+		var fv flagVals
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fv.register(fs, true)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := resolveConfig(&fv, getenv, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := parse("-port", "4444")
+	if cfg.Port != 4444 {
+		t.Errorf("flag: port %d, want 4444", cfg.Port)
+	}
+	cfg = parse()
+	if cfg.Port != 3333 || cfg.NgrokAPIURL != "http://127.0.0.1:2" || cfg.DynamicAPIURL != "http://127.0.0.1:9/api/v0" {
+		t.Errorf("env/.env.local/.env: port %d ngrok %s dynamic %s", cfg.Port, cfg.NgrokAPIURL, cfg.DynamicAPIURL)
+	}
+	delete(env, "PORT")
+	if cfg = parse(); cfg.Port != 2222 {
+		t.Errorf(".env.local: port %d, want 2222", cfg.Port)
+	}
+	if cfg = parse("-no-dotenv"); cfg.Port != defaultPort || cfg.NgrokAPIURL != defaultNgrokAPI || cfg.StateDir != filepath.Join(dir, defaultStateDir) {
+		t.Errorf("defaults: port %d ngrok %s state %s", cfg.Port, cfg.NgrokAPIURL, cfg.StateDir)
+	}
+	if cfg.LocalExternalAuth != true || cfg.Host != "127.0.0.1" {
+		t.Errorf("defaults: local external auth %v host %s", cfg.LocalExternalAuth, cfg.Host)
+	}
+	env["DYNAMIC_ENVIRONMENT_ID"] = "A"
+	env["NEXT_PUBLIC_DYNAMIC_ENVIRONMENT_ID"] = "B"
+	if cfg = parse(); cfg.EnvironmentID != "A" {
+		t.Errorf("DYNAMIC_ENVIRONMENT_ID wins over NEXT_PUBLIC_: %q", cfg.EnvironmentID)
+	}
+	if cfg = parse("-local-external-auth=false", "-local-issuer", "https://other.example"); cfg.LocalExternalAuth || cfg.LocalIssuer != "https://other.example" {
+		t.Errorf("local flags: %v %q", cfg.LocalExternalAuth, cfg.LocalIssuer)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fv   flagVals
+		want string
+	}{
+		{"port not a number", flagVals{port: "abc"}, "port \"abc\""},
+		{"port out of range", flagVals{port: "70000"}, "between 0 and 65535"},
+		{"host not loopback", flagVals{host: "0.0.0.0"}, "not a loopback address"},
+		{"bad ngrok url", flagVals{ngrokAPI: "ftp://x"}, "NGROK_API_URL"},
+		{"bad dynamic url", flagVals{dynamicAPI: "::"}, "DYNAMIC_API_URL"},
+		{"bad local external auth", flagVals{localExternalAuth: "maybe"}, "use on or off"},
+		{"bad log level", flagVals{logLevel: "loud"}, "-log-level"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fv.noDotenv = true
+			_, err := resolveConfig(&tc.fv, func(string) string { return "" }, t.TempDir())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUpdateDotenv(t *testing.T) {
+	old := "# my settings\nNEXT_PUBLIC_DYNAMIC_ENVIRONMENT_ID=abc\nJWT_PROVIDER_KID=old\n" +
+		"export JWT_PROVIDER_ISSUER=https://old.example\nJWT_PROVIDER_PRIVATE_KEY='{\"old\":\n\"multi\"}'\nOTHER=1 # keep\nJWT_PROVIDER_KID=dup\n"
+	vals := map[string]string{
+		"JWT_PROVIDER_KID": "new", "JWT_PROVIDER_ISSUER": "https://new.example",
+		"JWT_PROVIDER_PUBLIC_KEY": "'{\"p\":1}'", "JWT_PROVIDER_PRIVATE_KEY": "'{\"s\":1}'",
+	}
+	got := string(updateDotenv([]byte(old), keygenHeader, envOrder, vals))
+	want := "# my settings\nNEXT_PUBLIC_DYNAMIC_ENVIRONMENT_ID=abc\nJWT_PROVIDER_KID=new\n" +
+		"export JWT_PROVIDER_ISSUER=https://new.example\nJWT_PROVIDER_PRIVATE_KEY='{\"s\":1}'\nOTHER=1 # keep\n" +
+		"\nJWT_PROVIDER_PUBLIC_KEY='{\"p\":1}'\n"
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Empty file: header plus the four lines.
+	got = string(updateDotenv(nil, keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, keygenHeader+"\nJWT_PROVIDER_KID=new\n") || strings.Count(got, "\n") != 5 {
+		t.Errorf("fresh file:\n%s", got)
+	}
+	// No trailing newline in the old file.
+	got = string(updateDotenv([]byte("A=1"), keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, "A=1\n\n"+keygenHeader+"\n") {
+		t.Errorf("append after unterminated line:\n%s", got)
+	}
+}

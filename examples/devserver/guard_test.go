@@ -1,0 +1,71 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestLoopbackGuard(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	h := ts.app.Handler()
+	for _, tc := range []struct {
+		name   string
+		remote string
+		host   string
+		path   string
+		hdr    map[string]string
+		status int
+		reason string
+	}{
+		{"loopback ok", "127.0.0.1:5000", "127.0.0.1:3000", "/jwt", nil, 200, ""},
+		{"localhost host ok", "127.0.0.1:5000", "localhost:3000", "/jwt", nil, 200, ""},
+		{"ipv6 loopback ok", "[::1]:5000", "[::1]:3000", "/jwt", nil, 200, ""},
+		{"same-origin browser ok", "127.0.0.1:5000", "localhost:3000", "/jwt", map[string]string{"Origin": "http://localhost:3000", "Sec-Fetch-Site": "same-origin"}, 200, ""},
+		{"non-loopback peer", "192.0.2.7:5000", "127.0.0.1:3000", "/jwt", nil, 403, "peer address"},
+		{"non-loopback peer on mint", "10.0.0.2:5000", "127.0.0.1:3000", jwtPath, nil, 403, "peer address"},
+		{"non-loopback host (DNS rebinding)", "127.0.0.1:5000", "evil.example:3000", "/jwt", nil, 403, "Host header"},
+		{"ngrok host", "127.0.0.1:5000", "a1b2.ngrok-free.app", jwtPath, nil, 403, "Host header"},
+		{"empty host", "127.0.0.1:5000", "", "/jwt", nil, 403, "Host header"},
+		{"x-forwarded-for", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"X-Forwarded-For": "203.0.113.9"}, 403, "X-Forwarded-For"},
+		{"x-forwarded-host", "127.0.0.1:5000", "localhost:3000", "/", map[string]string{"X-Forwarded-Host": "a.ngrok.app"}, 403, "X-Forwarded-Host"},
+		{"x-forwarded-proto", "127.0.0.1:5000", "localhost:3000", "/", map[string]string{"X-Forwarded-Proto": "https"}, 403, "X-Forwarded-Proto"},
+		{"forwarded", "127.0.0.1:5000", "localhost:3000", ngrokPath, map[string]string{"Forwarded": "for=203.0.113.9"}, 403, "Forwarded"},
+		{"x-real-ip", "127.0.0.1:5000", "localhost:3000", signInPath, map[string]string{"X-Real-IP": "203.0.113.9"}, 403, "X-Real-Ip"},
+		{"via", "127.0.0.1:5000", "localhost:3000", "/dashboard", map[string]string{"Via": "1.1 proxy"}, 403, "Via"},
+		{"cross-site origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "https://evil.example"}, 403, "Origin"},
+		{"null origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "null"}, 403, "Origin"},
+		{"sec-fetch-site cross-site", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "cross-site"},
+		{"local dynamic guarded too", "192.0.2.7:5000", "localhost:3000", localDynPrefix + "/api/v0/sdk/x/settings", nil, 403, "peer address"},
+		// The JWKS is public: through a tunnel, from anywhere.
+		{"jwks through ngrok", "127.0.0.1:5000", "a1b2.ngrok-free.app", jwksPath, map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}, 200, ""},
+		{"jwks from a remote peer", "198.51.100.3:4000", "jwks.example.com", jwksPath, nil, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tc.path, nil)
+			if tc.path == jwtPath || tc.path == signInPath {
+				req = httptest.NewRequest("POST", tc.path, strings.NewReader("{}"))
+				req.Header.Set("Content-Type", "application/json")
+			}
+			req.RemoteAddr = tc.remote
+			req.Host = tc.host
+			for k, v := range tc.hdr {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.status == http.StatusForbidden {
+				if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+					t.Errorf("Content-Type %q", ct)
+				}
+				if msg := errorText(t, rec.Body.Bytes()); !strings.Contains(msg, tc.reason) {
+					t.Errorf("reason %q does not mention %q", msg, tc.reason)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The key is generated once, stored 0600, and reused by the next server:
+// the kid and the JWKS survive restarts.
+func TestKeyPersistsAcrossRestarts(t *testing.T) {
+	cfg := testConfig(t)
+	os.RemoveAll(cfg.StateDir) // start with nothing
+	first := startApp(t, cfg)
+	if first.app.key.Origin != "generated" {
+		t.Fatalf("first start: origin %s", first.app.key.Origin)
+	}
+	path := filepath.Join(cfg.StateDir, keyFileName)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %o, want 600", st.Mode().Perm())
+	}
+	if dst, _ := os.Stat(cfg.StateDir); dst.Mode().Perm() != 0o700 {
+		t.Errorf("state dir mode %o, want 700", dst.Mode().Perm())
+	}
+	_, _, jwks1 := first.do(t, "GET", jwksPath, "", "")
+
+	second := startApp(t, cfg)
+	if second.app.key.Origin != "state" || second.app.key.Key.ID() != first.app.key.Key.ID() {
+		t.Fatalf("second start: origin %s kid %s, want state %s", second.app.key.Origin, second.app.key.Key.ID(), first.app.key.Key.ID())
+	}
+	_, _, jwks2 := second.do(t, "GET", jwksPath, "", "")
+	if string(jwks1) != string(jwks2) {
+		t.Errorf("JWKS changed across restarts:\n%s\n%s", jwks1, jwks2)
+	}
+	entries, _ := os.ReadDir(cfg.StateDir)
+	if len(entries) != 1 {
+		t.Errorf("state dir holds %v, want only %s", entries, keyFileName)
+	}
+}
+
+// Two devservers starting at once end up with the same key.
+func TestKeyCreationRace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	var wg sync.WaitGroup
+	kids := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range kids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ks, err := loadOrCreateStateKey(dir)
+			errs[i] = err
+			if err == nil {
+				kids[i] = ks.Key.ID()
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range kids {
+		if errs[i] != nil || kids[i] != kids[0] {
+			t.Fatalf("racers disagree: %v %v", kids, errs)
+		}
+	}
+}
+
+func TestKeyFileProblems(t *testing.T) {
+	t.Run("corrupt", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, keyFileName), []byte(`{"kty":"RSA"`), 0o600)
+		_, err := loadOrCreateStateKey(dir)
+		if err == nil || !strings.Contains(err.Error(), "delete it to generate a new key") {
+			t.Fatalf("err = %v", err)
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, keyFileName)); string(data) != `{"kty":"RSA"` {
+			t.Error("a corrupt key file must not be overwritten")
+		}
+	})
+	t.Run("public only", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, keyFileName), []byte(`{"kty":"RSA","n":"AQAB","e":"AQAB"}`), 0o600)
+		if _, err := loadOrCreateStateKey(dir); err == nil {
+			t.Fatal("want an error")
+		}
+	})
+	t.Run("readable by others", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, keyFileName), testKeyJSON(), 0o644)
+		ks, err := loadOrCreateStateKey(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ks.Warnings) != 1 || !strings.Contains(ks.Warnings[0], "chmod 600") {
+			t.Errorf("warnings %q", ks.Warnings)
+		}
+	})
+	t.Run("directory", func(t *testing.T) {
+		dir := t.TempDir()
+		os.Mkdir(filepath.Join(dir, keyFileName), 0o700)
+		if _, err := loadOrCreateStateKey(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("env wins and names the variable", func(t *testing.T) {
+		env := map[string]string{"JWT_PROVIDER_KID": "x"}
+		_, err := loadSigningKey(func(k string) string { return env[k] }, t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), "JWT_PROVIDER_PRIVATE_KEY") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("issuer alone keeps the state key", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, keyFileName), testKeyJSON(), 0o600)
+		env := map[string]string{"JWT_PROVIDER_ISSUER": "https://auth.example.com"}
+		ks, err := loadSigningKey(func(k string) string { return env[k] }, dir)
+		if err != nil || ks.Issuer != "https://auth.example.com" || ks.Origin != "state" {
+			t.Fatalf("%v %+v", err, ks)
+		}
+	})
+}

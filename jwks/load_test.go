@@ -56,10 +56,11 @@ func (r *loadResult) quantile(q float64) time.Duration {
 // runLoad sends GETs to u from workers goroutines over keep-alive
 // connections until d has passed. It only ever dials loopback.
 func runLoad(ctx context.Context, client *http.Client, u string, workers int, d time.Duration) *loadResult {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	start := time.Now()
+	deadline := start.Add(d)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	results := make([]loadResult, workers)
-	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range results {
 		res := &results[i]
@@ -89,7 +90,11 @@ func runLoad(ctx context.Context, client *http.Client, u string, workers int, d 
 				if err != nil && ctx.Err() != nil {
 					return
 				}
-				res.latencies = append(res.latencies, time.Since(t0))
+				done := time.Now()
+				if done.After(deadline) { // finished after the window: not counted
+					return
+				}
+				res.latencies = append(res.latencies, done.Sub(t0))
 				res.requests++
 				if resp.StatusCode < 200 || resp.StatusCode > 299 || err != nil {
 					res.non2xx++
@@ -105,7 +110,9 @@ func runLoad(ctx context.Context, client *http.Client, u string, workers int, d 
 	for i := range results {
 		total.add(&results[i])
 	}
-	total.elapsed = time.Since(start)
+	// Throughput is counted over the window itself: requests finishing
+	// after the deadline are not counted, so waiting for them is not either.
+	total.elapsed = d
 	return total
 }
 

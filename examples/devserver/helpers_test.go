@@ -163,3 +163,7 @@ func verifyToken(t testing.TB, jwksURL, iss, tok string) jwt.MapClaims {
 	}
 	return claims
 }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestJWKSEndpoint(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	status, hdr, body := ts.do(t, "GET", jwksPath, "", "")
+	if status != 200 || hdr.Get("Content-Type") != "application/json" || hdr.Get("Access-Control-Allow-Origin") != "*" || hdr.Get("Cache-Control") == "" || hdr.Get("ETag") == "" {
+		t.Fatalf("GET: %d %v", status, hdr)
+	}
+	if !strings.HasPrefix(string(body), `{"keys":[{"kty":"RSA","n":"`) || !strings.Contains(string(body), `"kid":"test-key-1","use":"sig","alg":"RS256"}`) {
+		t.Errorf("body %s", body)
+	}
+	if status, _, b := ts.do(t, "HEAD", jwksPath, "", ""); status != 200 || len(b) != 0 {
+		t.Errorf("HEAD: %d %q", status, b)
+	}
+	if status, _, _ := ts.do(t, "GET", jwksPath, "", "", "If-None-Match", hdr.Get("ETag")); status != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d", status)
+	}
+	if status, hdr, _ := ts.do(t, "POST", jwksPath, "application/json", "{}"); status != 405 || hdr.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %d Allow %q", status, hdr.Get("Allow"))
+	}
+}
+
+func decodeSegment(t *testing.T, seg string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMintEndpoint(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	uuidRE := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	for _, tc := range []struct {
+		name, ct, body string
+		wantSub        string // "" = random UUID
+		wantEmail      string
+	}{
+		{"demo example", "application/json", `{"sub": "user-123", "email": "test@example.com"}`, "user-123", "test@example.com"},
+		{"empty object", "application/json", `{}`, "", ""},
+		{"no body at all", "", ``, "", ""},
+		{"empty sub", "application/json", `{"sub":""}`, "", ""},
+		{"null sub and email", "application/json", `{"sub":null,"email":null}`, "", ""},
+		{"unicode sub", "application/json; charset=utf-8", `{"sub":"ユーザー-1"}`, "ユーザー-1", ""},
+		{"max length sub", "application/json", `{"sub":"` + strings.Repeat("a", 255) + `"}`, strings.Repeat("a", 255), ""},
+		{"empty email means none", "application/json", `{"sub":"u","email":""}`, "u", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, hdr, body := ts.do(t, "POST", jwtPath, tc.ct, tc.body)
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			if hdr.Get("Cache-Control") != "no-store" {
+				t.Errorf("Cache-Control %q", hdr.Get("Cache-Control"))
+			}
+			var res map[string]any
+			if err := json.Unmarshal(body, &res); err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 3 {
+				t.Errorf("want exactly token, sub, email: %s", body)
+			}
+			sub, _ := res["sub"].(string)
+			if tc.wantSub == "" && !uuidRE.MatchString(sub) {
+				t.Errorf("sub %q is not a random UUID v4", sub)
+			} else if tc.wantSub != "" && sub != tc.wantSub {
+				t.Errorf("sub %q, want %q", sub, tc.wantSub)
+			}
+			if tc.wantEmail == "" && res["email"] != nil {
+				t.Errorf("email %v, want null", res["email"])
+			} else if tc.wantEmail != "" && res["email"] != tc.wantEmail {
+				t.Errorf("email %v", res["email"])
+			}
+			tok := res["token"].(string)
+			claims := verifyToken(t, ts.url+jwksPath, defaultIssuer, tok)
+			if claims["sub"] != sub {
+				t.Errorf("token sub %v", claims["sub"])
+			}
+			if tc.wantEmail != "" && (claims["email"] != tc.wantEmail || claims["emailVerified"] != true) {
+				t.Errorf("email claims %v", claims)
+			}
+			if tc.wantEmail == "" {
+				if _, ok := claims["email"]; ok {
+					t.Errorf("email claim present: %v", claims)
+				}
+			}
+			iat, exp := claims["iat"].(float64), claims["exp"].(float64)
+			if exp-iat != 3600 || time.Since(time.Unix(int64(iat), 0)) > time.Minute {
+				t.Errorf("iat %v exp %v: want now and now+1h like the demo", iat, exp)
+			}
+			h := decodeSegment(t, strings.Split(tok, ".")[0])
+			if h["alg"] != "RS256" || h["kid"] != "test-key-1" {
+				t.Errorf("header %v", h)
+			}
+		})
+	}
+}
+
+func TestPages(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	for path, ids := range map[string][]string{
+		"/jwt": {"sub", "email", "generate", "generate-signin", "token", "copy-token", "decoded-header", "decoded-payload", "error", "setup-panel", "detect-ngrok", "local-dynamic-badge"},
+		"/":    {"jwt-section-toggle", "jwt-token", "authenticate", "error", "local-dynamic-badge"},
+	} {
+		status, hdr, body := ts.do(t, "GET", path, "", "")
+		if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET %s: %d %s", path, status, hdr.Get("Content-Type"))
+		}
+		if hdr.Get("Content-Security-Policy") == "" || hdr.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("GET %s: security headers missing: %v", path, hdr)
+		}
+		for _, id := range ids {
+			if n := strings.Count(string(body), `id="`+id+`"`); n != 1 {
+				t.Errorf("GET %s: id %q appears %d times", path, id, n)
+			}
+		}
+	}
+	_, _, home := ts.do(t, "GET", "/", "", "")
+	if !strings.Contains(string(home), `href="/jwt">Generate a test token</a>`) {
+		t.Error("/ lacks the Generate a test token link")
+	}
+	_, _, gen := ts.do(t, "GET", "/jwt", "", "")
+	for _, want := range []string{defaultIssuer, "(leave empty)", "ngrok http ", "test-key-1"} {
+		if !strings.Contains(string(gen), want) {
+			t.Errorf("/jwt setup panel lacks %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`id="sub" name="sub" value="([^"]+)"`).FindStringSubmatch(string(gen)); m == nil || len(m[1]) != 36 {
+		t.Errorf("/jwt subject not prefilled with a UUID")
+	}
+	// Not signed in: the dashboard sends you to sign in.
+	if status, hdr, _ := ts.do(t, "GET", "/dashboard", "", ""); status != http.StatusSeeOther || hdr.Get("Location") != "/" {
+		t.Errorf("dashboard without session: %d %s", status, hdr.Get("Location"))
+	}
+	for _, p := range []string{"/static/app.js", "/static/style.css"} {
+		if status, _, _ := ts.do(t, "GET", p, "", ""); status != 200 {
+			t.Errorf("GET %s: %d", p, status)
+		}
+	}
+	if status, _, body := ts.do(t, "GET", "/nope", "", ""); status != 404 || !strings.Contains(errorText(t, body), "no such page") {
+		t.Errorf("404: %d %s", status, body)
+	}
+}
+
+// client is an HTTP client with a cookie jar that does not follow redirects.
+func cookieClient(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func postJSON(t *testing.T, c *http.Client, u, body string) (int, []byte, *http.Response) {
+	t.Helper()
+	resp, err := c.Post(u, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, []byte(b.String()), resp
+}
+
+func getBody(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, b.String()
+}
+
+// Generate & Sign In and a pasted token both reach the dashboard through
+// the in-process local Dynamic, over real HTTP (the fake fetches our JWKS).
+func TestSignInEndToEnd(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	c := cookieClient(t)
+
+	status, body, resp := postJSON(t, c, ts.url+signInPath, `{"sub":"user-123","email":"test@example.com"}`)
+	if status != 200 {
+		t.Fatalf("sign-in: %d %s", status, body)
+	}
+	var res signInResponse
+	json.Unmarshal(body, &res)
+	if res.Redirect != "/dashboard" || res.UserID == "" {
+		t.Fatalf("answer %s", body)
+	}
+	var sc *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			sc = ck
+		}
+	}
+	if sc == nil || !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Path != "/" || len(sc.Value) < 40 {
+		t.Fatalf("session cookie %+v", sc)
+	}
+	if strings.Contains(sc.Value, "eyJ") {
+		t.Error("the cookie must be a random id, not a token")
+	}
+
+	status, page := getBody(t, c, ts.url+"/dashboard")
+	if status != 200 {
+		t.Fatalf("dashboard: %d", status)
+	}
+	for _, want := range []string{
+		`id="user-id">` + res.UserID + `<`,
+		`id="user-email">test@example.com<`,
+		`id="external-user-id">user-123<`,
+		`id="session-expiry"><time datetime="`,
+		`id="sign-out"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+
+	// Sign out clears the session.
+	resp2, err := c.Post(ts.url+signOutPath, "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusSeeOther || resp2.Header.Get("Location") != "/" {
+		t.Errorf("sign-out: %d %s", resp2.StatusCode, resp2.Header.Get("Location"))
+	}
+	if status, _ := getBody(t, c, ts.url+"/dashboard"); status != http.StatusSeeOther {
+		t.Errorf("dashboard after sign-out: %d", status)
+	}
+
+	// A pasted token (the sign-in page) for another user.
+	_, mint, _ := postJSON(t, c, ts.url+jwtPath, `{"sub":"pasted-user"}`)
+	var m mintResponse
+	json.Unmarshal(mint, &m)
+	status, body, _ = postJSON(t, c, ts.url+signInPath, `{"token":"  `+m.Token+`\n"}`)
+	if status != 200 {
+		t.Fatalf("pasted token: %d %s", status, body)
+	}
+	_, page = getBody(t, c, ts.url+"/dashboard")
+	if !strings.Contains(page, `id="external-user-id">pasted-user<`) || !strings.Contains(page, `id="user-email">(none)<`) {
+		t.Errorf("dashboard after pasted token:\n%s", page)
+	}
+	// The same sub maps to the same Dynamic user.
+	status, body, _ = postJSON(t, c, ts.url+signInPath, `{"sub":"user-123"}`)
+	var again signInResponse
+	json.Unmarshal(body, &again)
+	if status != 200 || again.UserID != res.UserID {
+		t.Errorf("same sub, different user: %s vs %s", again.UserID, res.UserID)
+	}
+}
+
+// A local Dynamic expecting another issuer rejects our tokens with a
+// readable error naming both issuers.
+func TestSignInWrongIssuer(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.LocalIssuer = "https://other-issuer.example.com"
+	ts := startApp(t, cfg)
+	status, _, body := ts.do(t, "POST", signInPath, "application/json", `{"sub":"u1"}`)
+	if status != http.StatusUnauthorized {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	msg := errorText(t, body)
+	for _, want := range []string{"Error authenticating with external JWT", "https://other-issuer.example.com", defaultIssuer} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "eyJ") {
+		t.Errorf("error leaks a token: %q", msg)
+	}
+}
+
+// With external auth off in the local Dynamic the sign-in page hides the
+// JWT section and sign-in is refused readably.
+func TestExternalAuthOff(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.LocalExternalAuth = false
+	ts := startApp(t, cfg)
+	status, _, body := ts.do(t, "GET", "/", "", "")
+	if status != 200 {
+		t.Fatal(status)
+	}
+	page := string(body)
+	for _, id := range []string{"jwt-section-toggle", "jwt-token", "authenticate"} {
+		if strings.Contains(page, `id="`+id+`"`) {
+			t.Errorf("section element %q rendered although external auth is off", id)
+		}
+	}
+	if !strings.Contains(page, "-local-external-auth=off") || !strings.Contains(page, `id="local-dynamic-badge"`) {
+		t.Error("page does not explain why the section is hidden")
+	}
+	status, _, body = ts.do(t, "POST", signInPath, "application/json", `{"sub":"u1"}`)
+	if status < 400 || status >= 500 && status != 502 {
+		t.Errorf("sign-in with external auth off: %d %s", status, body)
+	}
+	if !strings.Contains(errorText(t, body), "not enabled") {
+		t.Errorf("error %s", body)
+	}
+}
+
+// Dynamic down: pages still render (with a notice), sign-in fails with a
+// clear 502 within its bound, the JWKS and minting keep working.
+func TestDynamicDown(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.EnvironmentID = "2b1f0c1e-1111-4a4a-9c9c-0123456789ab"
+	cfg.DynamicAPIURL = closedURL(t) + "/api/v0"
+	ts := startApp(t, cfg)
+	start := time.Now()
+	status, _, body := ts.do(t, "GET", "/", "", "")
+	if status != 200 || !strings.Contains(string(body), `id="settings-error"`) || strings.Contains(string(body), `id="jwt-section-toggle"`) {
+		t.Errorf("home with Dynamic down: %d", status)
+	}
+	if strings.Contains(string(body), `id="local-dynamic-badge"`) {
+		t.Error("badge shown for a real environment")
+	}
+	status, _, body = ts.do(t, "POST", signInPath, "application/json", `{"sub":"u"}`)
+	if status != http.StatusBadGateway || !strings.Contains(errorText(t, body), "could not reach Dynamic") {
+		t.Errorf("sign-in with Dynamic down: %d %s", status, body)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+	if status, _, _ := ts.do(t, "GET", jwksPath, "", ""); status != 200 {
+		t.Errorf("JWKS: %d", status)
+	}
+	if status, _, _ := ts.do(t, "POST", jwtPath, "application/json", "{}"); status != 200 {
+		t.Errorf("mint: %d", status)
+	}
+	if status, _, body := ts.do(t, "GET", localDynPrefix+"/api/v0/x", "", ""); status != 404 || !strings.Contains(errorText(t, body), "no local Dynamic") {
+		t.Errorf("local-dynamic in real mode: %d", status)
+	}
+}
+
+// The listen line is parseable and the server shuts down on cancel.
+func TestServeCommand(t *testing.T) {
+	cfg := testConfig(t)
+	logs := &syncBuffer{}
+	ready := make(chan string, 1)
+	ctx, cancel := contextWithCancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL}, &sysEnv{
+			getenv: func(string) string { return "" }, dir: cfg.Dir, stdout: logs, stderr: logs,
+			ready: func(u string) { ready <- u },
+		})
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case code := <-done:
+		t.Fatalf("exited %d: %s", code, logs)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not ready")
+	}
+	m := regexp.MustCompile(`level=INFO msg=listening url=(http://\S+)`).FindStringSubmatch(logs.String())
+	if m == nil || m[1] != base {
+		t.Fatalf("listen line not found or wrong (%s):\n%s", base, logs)
+	}
+	u, _ := url.Parse(base)
+	if u.Hostname() != "127.0.0.1" || u.Port() == "0" {
+		t.Errorf("listen url %s", base)
+	}
+	resp, err := http.Get(base + jwksPath)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("JWKS: %v", err)
+	}
+	resp.Body.Close()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no graceful shutdown")
+	}
+	for _, want := range []string{`msg="signing key" kid=test-key-1`, `msg="local Dynamic`, `msg=stopped`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}

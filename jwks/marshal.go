@@ -165,7 +165,8 @@ func validateKey(k Key) error {
 
 // Thumbprint returns the RFC 7638 JWK thumbprint of pub: the unpadded
 // base64url SHA-256 of {"e":…,"kty":"RSA","n":…}. It is the conventional
-// default key ID. Thumbprint returns "" for a nil key.
+// default key ID. Thumbprint does not validate the key (see Marshal for
+// that) and returns "" for a nil key.
 func Thumbprint(pub *rsa.PublicKey) string {
 	if pub == nil || pub.N == nil {
 		return ""

@@ -1,0 +1,438 @@
+// Package dynamictest is a running local fake of Dynamic's SDK API for
+// external JWT authentication, for tests and offline development (the role
+// oidctest plays for OIDC).
+//
+// It serves, under any path prefix, the routes /sdk/{environmentId}/...:
+//
+//	GET     settings                 project settings (security.externalAuth, security.auth.storage)
+//	GET     nonces?count=N           N (1..5) single-use nonces, 32 lower-case hex characters
+//	GET     nonce                    one nonce
+//	POST    externalAuth/signin      external-JWT sign-in → VerifyResponse
+//	POST    externalAuth/verify      step-up assertion → elevatedAccessToken
+//	GET     .well-known/jwks(.json)  the fake's own signing key
+//	OPTIONS (any)                    CORS preflight
+//
+// Sign-in really verifies the external JWT with [dynamic.Validator] against
+// the configured JWKS URL over HTTP (so an unreachable JWKS, an unknown kid,
+// a wrong iss ... fail as they would at Dynamic), and, unless the environment
+// is cookie-based, requires the x-dynamic-device-* headers and checks the
+// signature with [dynamic.VerifyDeviceSignature] over a nonce the fake issued
+// (or was seeded with), each nonce usable once. The external sub maps to a
+// stable Dynamic user id; the answer carries a Dynamic access token
+// (minifiedJwt) and jwt signed RS256 by the fake's own key.
+//
+// # Choices where Dynamic's behaviour is unknown
+//
+// The reference (dynamic-api.md §8) leaves these open; the fake documents
+// what it does:
+//
+//   - Every external-JWT failure answers 422 {"error": "<cause>", "code":
+//     "invalid_external_auth"}; the error text names the cause, e.g.
+//     `iss mismatch: token has "X", environment expects "Y"`.
+//   - A missing or invalid device signature, or an unknown, expired or
+//     already used nonce, answers 401 {"error": "<cause>", "code":
+//     "invalid_device_signature"}. Set Config.AllowMissingDeviceSignature to
+//     accept sign-ins without the headers (as SDKs before 1.x sent them);
+//     headers that are present are still checked.
+//   - External auth switched off or not configured answers 403
+//     {"error": "External authentication is not enabled for this environment"}.
+//   - An unknown environment id (compared exactly, so it must be lower-case)
+//     or path answers 404 {"error":"Not found","code":"not_found"}.
+//   - A body that is not a JSON object, or larger than 1 MiB, answers 400
+//     {"error": "<cause>"}; a malformed sessionPublicKey answers 422 with
+//     code invalid_session_public_key.
+//   - Nonces live 24 hours (the SDK's pool lifetime); sessions 2 hours.
+//   - The user id is a name-based (version 5 layout) UUID of the
+//     environment id and the external sub, so it is stable across servers.
+//   - In cookie mode minifiedJwt and jwt are left out of the body (as the API
+//     model documents) and the access token is set as cookie
+//     DYNAMIC_JWT_TOKEN instead; step-up accepts that cookie as the bearer.
+//
+// Use [NewServer] in tests (two lines), or [New] to mount the handler in
+// your own server.
+package dynamictest
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/extauth/extauth/dynamic"
+)
+
+// DefaultEnvironmentID is the environment id used when Config.EnvironmentID
+// is empty (the one of the official SDK recordings).
+const DefaultEnvironmentID = "2762a57b-faa4-41ce-9f16-abff9300e2c9"
+
+// Defaults for the lifetimes the fake applies.
+const (
+	DefaultNonceTTL   = 24 * time.Hour
+	DefaultSessionTTL = 2 * time.Hour
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes = 1 << 20
+	// MaxNoncesPerRequest is the API's limit for GET nonces?count=N.
+	MaxNoncesPerRequest = 5
+)
+
+// Config configures the fake environment; it mirrors the dashboard's
+// external-auth settings. The zero value is a valid environment with
+// external auth not configured (sign-in answers 403).
+type Config struct {
+	// EnvironmentID is the environment's UUID, lower-case; empty means
+	// DefaultEnvironmentID.
+	EnvironmentID string
+	// Issuer is the exact iss external JWTs must carry (dashboard "iss").
+	Issuer string
+	// JWKSURL is where the fake fetches the external issuer's keys over
+	// HTTP (dashboard "jwksUrl").
+	JWKSURL string
+	// Audience, when set, must be in the external JWT's aud (dashboard "aud").
+	Audience string
+	// CookieName, when set, makes the environment cookie-based (settings
+	// report it; sign-in reads the external JWT from this cookie when the
+	// body has none).
+	CookieName string
+	// CookieStorage reports security.auth.storage ["cookie"] instead of
+	// ["localstorage"], which also makes the environment cookie-based.
+	CookieStorage bool
+	// Disabled switches external auth off as the dashboard toggle does:
+	// sign-in answers 403 and settings report no iss/jwksUrl. External auth
+	// is also off while Issuer or JWKSURL is empty.
+	Disabled bool
+	// EnabledFlag, when non-nil, is reported verbatim as
+	// security.externalAuth.enabled; nil reports whether external auth is
+	// on. Set it to the opposite to reproduce the "inverted enabled" quirk
+	// the reference demo's docs describe.
+	EnabledFlag *bool
+	// AssumeEmailVerified treats a missing emailVerified claim as true.
+	AssumeEmailVerified bool
+	// AllowMissingDeviceSignature accepts non-cookie sign-ins without the
+	// x-dynamic-device-* headers.
+	AllowMissingDeviceSignature bool
+	// Leeway is the clock-skew tolerance for the external JWT's exp/nbf
+	// (see dynamic.ValidatorConfig.Leeway).
+	Leeway time.Duration
+	// NonceTTL is how long an issued or seeded nonce stays usable; zero means
+	// DefaultNonceTTL.
+	NonceTTL time.Duration
+	// SessionTTL is the lifetime of the sessions the fake mints; zero means
+	// DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// HTTPClient fetches the JWKS; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Logger receives one debug line per request (method, path, status);
+	// nil discards.
+	Logger *slog.Logger
+}
+
+var envIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func (c *Config) normalize() error {
+	if c.EnvironmentID == "" {
+		c.EnvironmentID = DefaultEnvironmentID
+	}
+	if !envIDPattern.MatchString(c.EnvironmentID) {
+		return fmt.Errorf("dynamictest: EnvironmentID %q is not a lower-case UUID", c.EnvironmentID)
+	}
+	if c.JWKSURL != "" {
+		u, err := url.Parse(c.JWKSURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("dynamictest: JWKSURL %q is not an absolute http(s) URL", c.JWKSURL)
+		}
+	}
+	if c.NonceTTL <= 0 {
+		c.NonceTTL = DefaultNonceTTL
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+func (c *Config) externalAuthOn() bool { return !c.Disabled && c.Issuer != "" && c.JWKSURL != "" }
+func (c *Config) cookieMode() bool     { return c.CookieStorage || c.CookieName != "" }
+
+// Request is one request the fake received, for assertions. Tokens are test
+// data here and are kept verbatim.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+	Time   time.Time
+	// Status is the status code the fake answered.
+	Status int
+}
+
+// Endpoint names a route for error injection.
+type Endpoint string
+
+// Endpoints that FailNext can target.
+const (
+	EndpointSettings Endpoint = "settings"
+	EndpointNonces   Endpoint = "nonces"
+	EndpointNonce    Endpoint = "nonce"
+	EndpointSignIn   Endpoint = "externalAuth/signin"
+	EndpointVerify   Endpoint = "externalAuth/verify"
+	EndpointJWKS     Endpoint = ".well-known/jwks"
+)
+
+type injected struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// Server is the fake. It is an http.Handler, safe for concurrent use.
+type Server struct {
+	mu       sync.Mutex
+	cfg      Config
+	nonces   map[string]time.Time // nonce → expiry
+	jtis     map[string]time.Time // used step-up jti → expiry
+	seen     map[string]bool      // user ids that signed in before
+	external map[string]string    // Dynamic user id → external sub
+	requests []Request
+	failNext map[Endpoint][]injected
+
+	vmu        sync.Mutex // serialises validator creation (network I/O)
+	validator  *dynamic.Validator
+	validatorK validatorKey
+
+	key *rsa.PrivateKey
+	kid string
+	ts  *httptest.Server
+}
+
+type validatorKey struct {
+	iss, jwks, aud string
+	client         *http.Client
+	leeway         time.Duration
+}
+
+// New returns the fake as an http.Handler. It answers every path that
+// contains /sdk/{environmentId}/ followed by a known route, whatever comes
+// before (so it can be mounted under any prefix, typically /api/v0).
+func New(cfg Config) (*Server, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("dynamictest: generating signing key: %w", err)
+	}
+	sum := sha256.Sum256(key.N.Bytes())
+	return &Server{
+		cfg:      cfg,
+		nonces:   map[string]time.Time{},
+		jtis:     map[string]time.Time{},
+		seen:     map[string]bool{},
+		external: map[string]string{},
+		failNext: map[Endpoint][]injected{},
+		key:      key,
+		kid:      "dynamictest-" + base64.RawURLEncoding.EncodeToString(sum[:8]),
+	}, nil
+}
+
+// NewServer starts the fake on a loopback httptest server and closes it when
+// the test ends. URL returns its base URL (ending in /api/v0), ready for
+// dynamic.Client.BaseURL.
+func NewServer(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatalf("dynamictest.NewServer: %v", err)
+	}
+	s.ts = httptest.NewServer(s)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// URL returns the base URL of the started server, ending in /api/v0, or ""
+// if the fake was created with New and not started.
+func (s *Server) URL() string {
+	if s.ts == nil {
+		return ""
+	}
+	return s.ts.URL + "/api/v0"
+}
+
+// EnvironmentID returns the environment id the fake serves.
+func (s *Server) EnvironmentID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.EnvironmentID
+}
+
+// Config returns a copy of the current configuration.
+func (s *Server) Config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Configure changes the configuration at runtime (issuer, JWKS URL, enabled,
+// cookie mode ...). An invalid result is rejected and the old configuration
+// kept.
+func (s *Server) Configure(fn func(*Config)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := s.cfg
+	fn(&next)
+	if err := next.normalize(); err != nil {
+		return err
+	}
+	s.cfg = next
+	return nil
+}
+
+// SetConfig replaces the configuration; see Configure.
+func (s *Server) SetConfig(cfg Config) error {
+	return s.Configure(func(c *Config) { *c = cfg })
+}
+
+// SeedNonces makes nonces usable for one sign-in each, as if the fake had
+// issued them (used to replay recorded requests).
+func (s *Server) SeedNonces(nonces ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp := s.nowLocked().Add(s.cfg.NonceTTL)
+	for _, n := range nonces {
+		s.nonces[n] = exp
+	}
+}
+
+// FailNext makes the next request to endpoint answer status with the given
+// content type and body verbatim. Calls queue up.
+//
+// For EndpointSignIn and EndpointVerify the request is checked as usual
+// first (device signature and nonce, external JWT, bearer token) and the
+// injected answer replaces only the success answer, as when Dynamic accepts
+// the request and then fails; a request that fails its checks is answered
+// normally and leaves the injection queued. For the other endpoints the
+// injected answer is given without processing.
+func (s *Server) FailNext(endpoint Endpoint, status int, contentType string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[endpoint] = append(s.failNext[endpoint], injected{status, contentType, append([]byte(nil), body...)})
+}
+
+// FailNextSignIn is FailNext(EndpointSignIn, ...).
+func (s *Server) FailNextSignIn(status int, contentType string, body []byte) {
+	s.FailNext(EndpointSignIn, status, contentType, body)
+}
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	copy(out, s.requests)
+	return out
+}
+
+// ResetRequests clears the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// SigningKey returns the public key the fake signs its tokens with (also
+// served at /sdk/{env}/.well-known/jwks).
+func (s *Server) SigningKey() (kid string, pub *rsa.PublicKey) { return s.kid, &s.key.PublicKey }
+
+// UserID returns the Dynamic user id the fake assigns to an external sub.
+func (s *Server) UserID(sub string) string {
+	return nameUUID(s.EnvironmentID() + "\x00user\x00" + sub)
+}
+
+// Close stops the started server (if any) and the JWKS validator.
+func (s *Server) Close() {
+	if s.ts != nil {
+		s.ts.Close()
+	}
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
+	if s.validator != nil {
+		s.validator.Close()
+		s.validator = nil
+	}
+}
+
+func (s *Server) now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nowLocked()
+}
+
+func (s *Server) nowLocked() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
+// errNotConfigured is returned by validatorFor while external auth is off.
+var errNotConfigured = errors.New("external auth not configured")
+
+// validatorFor returns a validator for the current issuer settings, creating
+// (and fetching the JWKS) when they changed. Creation failures are not
+// cached, so a JWKS that comes up later is picked up on the next sign-in.
+func (s *Server) validatorFor(r *http.Request, cfg Config) (*dynamic.Validator, error) {
+	if !cfg.externalAuthOn() {
+		return nil, errNotConfigured
+	}
+	k := validatorKey{cfg.Issuer, cfg.JWKSURL, cfg.Audience, cfg.HTTPClient, cfg.Leeway}
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
+	if s.validator != nil && s.validatorK == k {
+		return s.validator, nil
+	}
+	v, err := dynamic.NewValidator(r.Context(), dynamic.ValidatorConfig{
+		Issuer: cfg.Issuer, JWKSURL: cfg.JWKSURL, Audience: cfg.Audience,
+		HTTPClient: cfg.HTTPClient, Leeway: cfg.Leeway, Now: s.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.validator != nil {
+		s.validator.Close()
+	}
+	s.validator, s.validatorK = v, k
+	return v, nil
+}
+
+// readBody reads at most MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+var errBodyTooLarge = errors.New("request body exceeds 1 MiB")

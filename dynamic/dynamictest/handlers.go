@@ -1,0 +1,539 @@
+package dynamictest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/extauth/extauth/dynamic"
+)
+
+// Error codes the fake answers with (the first is the reference's; the others
+// are the fake's choices, see the package documentation).
+const (
+	CodeInvalidExternalAuth    = "invalid_external_auth"
+	CodeInvalidDeviceSignature = "invalid_device_signature"
+	CodeInvalidSessionKey      = "invalid_session_public_key"
+	CodeInvalidScopes          = "invalid_scopes"
+	CodeNotFound               = "not_found"
+	CodeUnauthorized           = "unauthorized"
+)
+
+// AccessTokenCookie is the cookie that carries the access token in cookie
+// mode.
+const AccessTokenCookie = "DYNAMIC_JWT_TOKEN"
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP serves the fake API; see the package documentation for routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	body, bodyErr := readBody(r)
+	s.mu.Lock()
+	idx := len(s.requests)
+	s.requests = append(s.requests, Request{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(),
+		Body: body, Time: s.nowLocked(),
+	})
+	logger := s.cfg.Logger
+	s.mu.Unlock()
+
+	s.serve(sw, r, body, bodyErr)
+
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	s.mu.Lock()
+	if idx < len(s.requests) && s.requests[idx].Path == r.URL.Path {
+		s.requests[idx].Status = sw.status
+	}
+	s.mu.Unlock()
+	logger.LogAttrs(r.Context(), slog.LevelDebug, "dynamictest request",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status))
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, bodyErr error) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		w.Header().Add("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions {
+		s.preflight(w, r)
+		return
+	}
+	i := strings.Index(r.URL.Path, "/sdk/")
+	if i < 0 {
+		notFound(w)
+		return
+	}
+	env, route, _ := strings.Cut(r.URL.Path[i+len("/sdk/"):], "/")
+	cfg := s.Config()
+	if env != cfg.EnvironmentID {
+		notFound(w)
+		return
+	}
+	var ep Endpoint
+	var handle func()
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	post := r.Method == http.MethodPost
+	switch {
+	case route == "settings" && get:
+		ep, handle = EndpointSettings, func() { s.settings(w, cfg) }
+	case route == "nonces" && get:
+		ep, handle = EndpointNonces, func() { s.noncesHandler(w, r, cfg) }
+	case route == "nonce" && get:
+		ep, handle = EndpointNonce, func() { s.nonceHandler(w, cfg) }
+	case route == "externalAuth/signin" && post:
+		ep, handle = EndpointSignIn, func() { s.signIn(w, r, cfg, body, bodyErr) }
+	case route == "externalAuth/verify" && post:
+		ep, handle = EndpointVerify, func() { s.verify(w, r, cfg, body, bodyErr) }
+	case (route == ".well-known/jwks" || route == ".well-known/jwks.json") && get:
+		ep, handle = EndpointJWKS, func() { s.jwks(w) }
+	default:
+		notFound(w)
+		return
+	}
+	// Sign-in and step-up are checked first; an injected answer replaces
+	// only their success answer (see FailNext).
+	if ep != EndpointSignIn && ep != EndpointVerify && s.writeInjected(w, ep) {
+		return
+	}
+	handle()
+}
+
+// writeInjected writes the next injected answer for ep, if any.
+func (s *Server) writeInjected(w http.ResponseWriter, ep Endpoint) bool {
+	inj, ok := s.popInjected(ep)
+	if !ok {
+		return false
+	}
+	if inj.contentType != "" {
+		w.Header().Set("Content-Type", inj.contentType)
+	}
+	w.WriteHeader(inj.status)
+	_, _ = w.Write(inj.body)
+	return true
+}
+
+func (s *Server) popInjected(ep Endpoint) (injected, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.failNext[ep]
+	if len(q) == 0 {
+		return injected{}, false
+	}
+	s.failNext[ep] = q[1:]
+	return q[0], true
+}
+
+// allowedRequestHeader says which headers a browser may send cross-origin.
+func allowedRequestHeader(h string) bool {
+	switch h {
+	case "authorization", "content-type", "x-mfa-auth-token":
+		return true
+	}
+	return strings.HasPrefix(h, "x-dyn-") || strings.HasPrefix(h, "x-dynamic-")
+}
+
+// preflight answers a CORS preflight: 204, the Origin echoed, credentials
+// allowed, and the requested headers that the API accepts (the SDK's
+// x-dyn-*, x-dynamic-*, authorization, content-type). A requested header
+// outside that set is left out, so the browser blocks the request, as the
+// real service would.
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	if r.Header.Get("Origin") == "" {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	h.Set("Access-Control-Allow-Methods", "GET,POST,OPTIONS")
+	var allowed []string
+	for _, name := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name != "" && allowedRequestHeader(name) {
+			allowed = append(allowed, name)
+		}
+	}
+	if len(allowed) > 0 {
+		h.Set("Access-Control-Allow-Headers", strings.Join(allowed, ","))
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Access-Control-Request-Headers")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"dynamictest: encoding response failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, errorBody{Error: msg, Code: code})
+}
+
+func notFound(w http.ResponseWriter) {
+	writeError(w, http.StatusNotFound, CodeNotFound, "Not found")
+}
+
+// settings answers the project settings document (shape of the recordings'
+// canned response; dynamic-api.md §6.2).
+func (s *Server) settings(w http.ResponseWriter, cfg Config) {
+	on := cfg.externalAuthOn()
+	enabled := on
+	if cfg.EnabledFlag != nil {
+		enabled = *cfg.EnabledFlag
+	}
+	ext := map[string]any{
+		"enabled":             enabled,
+		"iss":                 nil,
+		"aud":                 nullable(cfg.Audience),
+		"cookieName":          nullable(cfg.CookieName),
+		"assumeEmailVerified": cfg.AssumeEmailVerified,
+	}
+	if on {
+		ext["iss"] = cfg.Issuer
+		ext["jwksUrl"] = cfg.JWKSURL
+	}
+	storage := []string{"localstorage"}
+	if cfg.CookieStorage {
+		storage = []string{"cookie"}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"environmentName": "sandbox",
+		"chains":          []any{},
+		"kyc":             []any{},
+		"design":          map[string]any{},
+		"general":         map[string]any{"displayName": "dynamictest"},
+		"privacy":         map[string]any{"collectIp": false},
+		"sdk":             map[string]any{},
+		"security": map[string]any{
+			"auth":         map[string]any{"storage": storage},
+			"externalAuth": ext,
+		},
+		"providers": []any{},
+		"networks":  []any{},
+	})
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// issueNonces creates n fresh nonces (16 random bytes, 32 lower-case hex).
+func (s *Server) issueNonces(n int, cfg Config) []string {
+	out := make([]string, n)
+	var b [16]byte
+	for i := range out {
+		_, _ = rand.Read(b[:])
+		out[i] = hex.EncodeToString(b[:])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	for k, exp := range s.nonces { // evict expired ones
+		if now.After(exp) {
+			delete(s.nonces, k)
+		}
+	}
+	for _, v := range out {
+		s.nonces[v] = now.Add(cfg.NonceTTL)
+	}
+	return out
+}
+
+func (s *Server) noncesHandler(w http.ResponseWriter, r *http.Request, cfg Config) {
+	count := 1
+	if v := r.URL.Query().Get("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "", "count must be an integer from 1 to 5")
+			return
+		}
+		count = min(n, MaxNoncesPerRequest)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"nonces": s.issueNonces(count, cfg)})
+}
+
+func (s *Server) nonceHandler(w http.ResponseWriter, cfg Config) {
+	writeJSON(w, http.StatusOK, map[string]any{"nonce": s.issueNonces(1, cfg)[0]})
+}
+
+// consumeNonce spends a nonce; it fails if the nonce was never issued or
+// seeded, was used already, or expired.
+func (s *Server) consumeNonce(n string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.nonces[n]
+	if !ok {
+		return errors.New("nonce was not issued by this server or was already used: fetch fresh ones from GET nonces (each is single-use)")
+	}
+	delete(s.nonces, n)
+	if s.nowLocked().After(exp) {
+		return errors.New("nonce expired: fetch fresh ones from GET nonces")
+	}
+	return nil
+}
+
+// signInBody is ExternalAuthSigninRequest.
+type signInBody struct {
+	JWT              string
+	SessionPublicKey string
+}
+
+// parseSignInBody reads {"jwt"?: string, "sessionPublicKey"?: string}. An
+// empty body counts as {}; null values count as absent; other members are
+// ignored. Anything else is an error whose text is safe to return.
+func parseSignInBody(b []byte) (signInBody, error) {
+	var out signInBody
+	if len(bytes.TrimSpace(b)) == 0 {
+		return out, nil
+	}
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return out, errors.New("body must be a JSON object like {\"jwt\":\"<external JWT>\"}")
+	}
+	if dec.More() {
+		return out, errors.New("body has data after the JSON object")
+	}
+	str := func(name string) (string, error) {
+		raw, ok := m[name]
+		if !ok || string(raw) == "null" {
+			return "", nil
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", fmt.Errorf("%s must be a string", name)
+		}
+		return v, nil
+	}
+	var err error
+	if out.JWT, err = str("jwt"); err != nil {
+		return out, err
+	}
+	if out.SessionPublicKey, err = str("sessionPublicKey"); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+var sessionKeyPattern = regexp.MustCompile(`^0[23][0-9a-f]{64}$`)
+
+// authMessage turns a validator error into the error text of the 422 body:
+// the cause without the Go package prefix.
+func authMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "dynamic: ")
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body []byte, bodyErr error) {
+	if !cfg.externalAuthOn() {
+		writeError(w, http.StatusForbidden, "", "External authentication is not enabled for this environment")
+		return
+	}
+	if bodyErr != nil {
+		writeError(w, http.StatusBadRequest, "", bodyErr.Error())
+		return
+	}
+	req, err := parseSignInBody(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", err.Error())
+		return
+	}
+	if !cfg.cookieMode() {
+		if msg := s.checkDevice(r, cfg); msg != "" {
+			writeError(w, http.StatusUnauthorized, CodeInvalidDeviceSignature, msg)
+			return
+		}
+	}
+	token := req.JWT
+	if token == "" && cfg.CookieName != "" {
+		if c, err := r.Cookie(cfg.CookieName); err == nil {
+			token = c.Value
+		}
+	}
+	if token == "" {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "no external JWT: send {\"jwt\":\"<token>\"}")
+		return
+	}
+	sessionKey := req.SessionPublicKey
+	if sessionKey == "" {
+		sessionKey = r.Header.Get(dynamic.HeaderSessionPublicKey)
+	}
+	if sessionKey != "" && !sessionKeyPattern.MatchString(sessionKey) {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidSessionKey, "sessionPublicKey must be a compressed P-256 public key: 66 lower-case hex characters starting with 02 or 03")
+		return
+	}
+	v, err := s.validatorFor(r, cfg)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		return
+	}
+	claims, err := v.Validate(r.Context(), token)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		return
+	}
+	if s.writeInjected(w, EndpointSignIn) {
+		return
+	}
+	resp, access := s.session(r, cfg, claims, sessionKey)
+	if cfg.cookieMode() {
+		http.SetCookie(w, &http.Cookie{Name: AccessTokenCookie, Value: access, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(resp.ExpiresAt, 0)})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// checkDevice checks the device-signature headers; "" means accepted.
+func (s *Server) checkDevice(r *http.Request, cfg Config) string {
+	nonce := r.Header.Get(dynamic.HeaderDeviceNonce)
+	pub := r.Header.Get(dynamic.HeaderDevicePublicKey)
+	sig := r.Header.Get(dynamic.HeaderDeviceSignedNonce)
+	if nonce == "" && pub == "" && sig == "" {
+		if cfg.AllowMissingDeviceSignature {
+			return ""
+		}
+		return "missing device signature: send x-dynamic-device-nonce, x-dynamic-device-publickey and x-dynamic-device-signed-nonce (required in non-cookie environments)"
+	}
+	if nonce == "" || pub == "" || sig == "" {
+		return "incomplete device signature: x-dynamic-device-nonce, x-dynamic-device-publickey and x-dynamic-device-signed-nonce must all be sent"
+	}
+	if err := dynamic.VerifyDeviceSignature(pub, nonce, sig); err != nil {
+		return "invalid device signature: " + strings.TrimPrefix(err.Error(), "dynamic: ")
+	}
+	if err := s.consumeNonce(nonce); err != nil {
+		return "invalid device nonce: " + err.Error()
+	}
+	return ""
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body []byte, bodyErr error) {
+	if !cfg.externalAuthOn() {
+		writeError(w, http.StatusForbidden, "", "External authentication is not enabled for this environment")
+		return
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || bearer == "" {
+		if c, err := r.Cookie(AccessTokenCookie); err == nil {
+			bearer = c.Value
+		}
+	}
+	access, err := s.verifyAccessToken(bearer, cfg)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "Unauthorized: "+err.Error())
+		return
+	}
+	if bodyErr != nil {
+		writeError(w, http.StatusBadRequest, "", bodyErr.Error())
+		return
+	}
+	req, err := parseSignInBody(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", err.Error())
+		return
+	}
+	if req.JWT == "" {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "no assertion JWT: send {\"jwt\":\"<assertion>\"}")
+		return
+	}
+	v, err := s.validatorFor(r, cfg)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		return
+	}
+	claims, err := v.Validate(r.Context(), req.JWT)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		return
+	}
+	s.mu.Lock()
+	extSub, known := s.external[access.Subject]
+	s.mu.Unlock()
+	switch {
+	case !known:
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "the signed-in user did not sign in with external auth")
+		return
+	case claims.Subject != extSub:
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, fmt.Sprintf("assertion sub %q does not match the signed-in user's external id %q", claims.Subject, extSub))
+		return
+	case strings.TrimSpace(claims.Scope) == "":
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidScopes, "assertion has no scope: add a space-separated scope claim, e.g. \"wallet:export\"")
+		return
+	case claims.ID == "":
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "assertion has no jti: add a unique jti claim")
+		return
+	}
+	if !s.useJTI(claims.ID, claims.ExpiresAt) {
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, fmt.Sprintf("assertion jti %q was already used: mint a new assertion", claims.ID))
+		return
+	}
+	if s.writeInjected(w, EndpointVerify) {
+		return
+	}
+	tok, err := s.elevatedToken(cfg, access, claims)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "", "dynamictest: signing elevated token failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"elevatedAccessToken": tok})
+}
+
+// useJTI records a step-up jti; false if it was used before.
+func (s *Server) useJTI(jti string, exp time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	for k, e := range s.jtis {
+		if now.After(e.Add(time.Hour)) {
+			delete(s.jtis, k)
+		}
+	}
+	if _, used := s.jtis[jti]; used {
+		return false
+	}
+	s.jtis[jti] = exp
+	return true
+}
+
+func (s *Server) jwks(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, map[string]any{"keys": []any{s.publicJWK()}})
+}

@@ -1,0 +1,198 @@
+package dynamictest
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"net/http"
+	"time"
+
+	"github.com/extauth/extauth/dynamic"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// nameUUID derives a stable UUID from name (SHA-1 based, version 5 layout,
+// like uuid.NewSHA1 with a fixed namespace).
+func nameUUID(name string) string {
+	h := sha1.New()
+	h.Write([]byte("extauth/dynamictest\x00"))
+	h.Write([]byte(name))
+	b := h.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// randomUUID returns a version 4 UUID.
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// tokenIssuer is the iss of the fake's tokens (Dynamic host + environment id,
+// like the recordings).
+func tokenIssuer(env string) string { return "app.dynamicauth.com/" + env }
+
+// Credential is a verified credential as the API sends it (mixed casing, like
+// api-core's JwtVerifiedCredential).
+type Credential struct {
+	ID               string `json:"id"`
+	Format           string `json:"format"`
+	PublicIdentifier string `json:"public_identifier,omitempty"`
+	Email            string `json:"email,omitempty"`
+	SignInEnabled    bool   `json:"signInEnabled"`
+	LastSelectedAt   string `json:"lastSelectedAt,omitempty"`
+}
+
+// User is the SdkUser the fake answers.
+type User struct {
+	ID                       string         `json:"id"`
+	ProjectEnvironmentID     string         `json:"projectEnvironmentId"`
+	SessionID                string         `json:"sessionId"`
+	Email                    string         `json:"email,omitempty"`
+	NewUser                  bool           `json:"newUser"`
+	FirstVisit               string         `json:"firstVisit"`
+	LastVisit                string         `json:"lastVisit"`
+	Scope                    string         `json:"scope"`
+	LastVerifiedCredentialID string         `json:"lastVerifiedCredentialId"`
+	Metadata                 map[string]any `json:"metadata"`
+	Lists                    []string       `json:"lists"`
+	MissingFields            []any          `json:"missingFields"`
+	VerifiedCredentials      []Credential   `json:"verifiedCredentials"`
+}
+
+// VerifyResponse is the sign-in answer (api-core VerifyResponse).
+type VerifyResponse struct {
+	User        User   `json:"user"`
+	ExpiresAt   int64  `json:"expiresAt"`
+	MinifiedJWT string `json:"minifiedJwt,omitempty"`
+	JWT         string `json:"jwt,omitempty"`
+}
+
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+// session builds the sign-in answer and returns it with the access token.
+func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims, sessionKey string) (*VerifyResponse, string) {
+	env := cfg.EnvironmentID
+	userID := nameUUID(env + "\x00user\x00" + c.Subject)
+	extCred := nameUUID(env + "\x00cred-external\x00" + c.Subject)
+	sessionID := randomUUID()
+	now := s.now().UTC()
+	exp := now.Add(cfg.SessionTTL)
+
+	s.mu.Lock()
+	newUser := !s.seen[userID]
+	s.seen[userID] = true
+	s.external[userID] = c.Subject
+	s.mu.Unlock()
+
+	emailVerified := cfg.AssumeEmailVerified
+	if c.EmailVerified != nil {
+		emailVerified = *c.EmailVerified
+	}
+	creds := []Credential{{
+		ID: extCred, Format: "externalUser", PublicIdentifier: c.Subject,
+		SignInEnabled: true, LastSelectedAt: now.Format(isoMillis),
+	}}
+	if c.Email != "" && emailVerified {
+		creds = append(creds, Credential{
+			ID: nameUUID(env + "\x00cred-email\x00" + c.Email), Format: "email",
+			Email: c.Email, PublicIdentifier: c.Email, SignInEnabled: true,
+		})
+	}
+	user := User{
+		ID: userID, ProjectEnvironmentID: env, SessionID: sessionID, Email: c.Email,
+		NewUser: newUser, FirstVisit: now.Format(isoMillis), LastVisit: now.Format(isoMillis),
+		Scope: "user:basic", LastVerifiedCredentialID: extCred,
+		Metadata: map[string]any{}, Lists: []string{}, MissingFields: []any{},
+		VerifiedCredentials: creds,
+	}
+	aud := r.Header.Get("Origin")
+	if aud == "" {
+		aud = "http://localhost"
+	}
+	access := jwt.MapClaims{
+		"kid": s.kid, "aud": aud, "iss": tokenIssuer(env), "sub": userID, "sid": sessionID,
+		"iat": now.Unix(), "exp": exp.Unix(), "environment_id": env,
+		"last_verified_credential_id": extCred, "signin_credential_id": extCred,
+		"scope": "user:basic",
+	}
+	if c.Email != "" {
+		access["email"] = c.Email
+	}
+	if sessionKey != "" {
+		access["session_public_key"] = sessionKey
+	}
+	legacy := jwt.MapClaims{"verified_credentials": creds, "new_user": newUser}
+	for k, v := range access {
+		legacy[k] = v
+	}
+	accessTok, err1 := s.signToken(access)
+	legacyTok, err2 := s.signToken(legacy)
+	if err1 != nil || err2 != nil {
+		// RSA signing with a freshly generated in-memory key does not fail.
+		accessTok, legacyTok = "", ""
+	}
+	resp := &VerifyResponse{User: user, ExpiresAt: exp.Unix()}
+	if !cfg.cookieMode() {
+		resp.MinifiedJWT, resp.JWT = accessTok, legacyTok
+	}
+	return resp, accessTok
+}
+
+func (s *Server) signToken(claims jwt.MapClaims) (string, error) {
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	t.Header["kid"] = s.kid
+	return t.SignedString(s.key)
+}
+
+// accessClaims are the parts of an access token step-up needs.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+}
+
+// verifyAccessToken checks a bearer token minted by this fake.
+func (s *Server) verifyAccessToken(tok string, cfg Config) (*accessClaims, error) {
+	if tok == "" {
+		return nil, fmt.Errorf("no access token: send Authorization: Bearer <minifiedJwt>")
+	}
+	var c accessClaims
+	_, err := jwt.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil },
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(tokenIssuer(cfg.EnvironmentID)),
+		jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.now))
+	if err != nil || c.Subject == "" {
+		return nil, fmt.Errorf("access token is not a valid, unexpired token of this environment")
+	}
+	return &c, nil
+}
+
+// MaxElevatedTTL caps the lifetime of elevated access tokens.
+const MaxElevatedTTL = 15 * time.Minute
+
+func (s *Server) elevatedToken(cfg Config, a *accessClaims, c *dynamic.ExternalClaims) (string, error) {
+	now := s.now()
+	exp := now.Add(MaxElevatedTTL)
+	if c.ExpiresAt.Before(exp) {
+		exp = c.ExpiresAt
+	}
+	return s.signToken(jwt.MapClaims{
+		"iss": tokenIssuer(cfg.EnvironmentID), "sub": a.Subject, "sid": a.SessionID,
+		"environment_id": cfg.EnvironmentID, "scope": c.Scope, "jti": randomUUID(),
+		"iat": now.Unix(), "exp": exp.Unix(),
+	})
+}
+
+func (s *Server) publicJWK() map[string]string {
+	pub := &s.key.PublicKey
+	return map[string]string{
+		"kid": s.kid, "alg": "RS256", "kty": "RSA", "use": "sig",
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+	}
+}

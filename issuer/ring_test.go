@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,7 +171,8 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 			select {
 			case <-stop:
 				return
-			case <-time.After(time.Millisecond):
+			default:
+				runtime.Gosched()
 			}
 			if err := ring.Stage(next[n]); err != nil {
 				errs <- err

@@ -150,10 +150,11 @@ func send(t *testing.T, fake *Server, r recordedRequest) (*http.Response, []byte
 func TestReplayRecordings(t *testing.T) {
 	var cn canned
 	readJSON(t, filepath.Join(testdataDir, "canned-responses.json"), &cn)
-	total := 0
+	total, labels := 0, 0
 	for _, label := range recordingLabels {
 		t.Run(label, func(t *testing.T) {
 			fake, recs := replayEnv(t, label)
+			labels++
 			for _, r := range recs {
 				total++
 				name := r.Method + " " + r.Route
@@ -204,7 +205,7 @@ func TestReplayRecordings(t *testing.T) {
 			}
 		})
 	}
-	if total != 45 {
+	if labels == len(recordingLabels) && total != 45 {
 		t.Errorf("replayed %d requests, want all 45 recorded", total)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // testKeyCount real RSA keys are generated once per test binary and shared:
 // 2048-bit generation is slow on a shared machine, and the tests only need a
 // few distinct real keys.
-const testKeyCount = 4
+const testKeyCount = 8
 
 var testKeyCache struct {
 	once sync.Once

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse() // testing.Verbose needs the flags
 	dir, err := os.MkdirTemp("", "extauth-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: make a temp dir for the devserver binary:", err)

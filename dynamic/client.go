@@ -277,7 +277,7 @@ func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 		return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: Dynamic unreachable: %s", r.method, path, transportReason(ctx, err)), errs: []error{ErrUnavailable, err}}
 	}
 	defer resp.Body.Close()
-	data, truncated, readErr := readCapped(resp.Body)
+	data, truncated, readErr := readCapped(resp.Body, resp.ContentLength)
 	level := slog.LevelDebug
 	if resp.StatusCode >= 400 || readErr != nil {
 		level = slog.LevelWarn
@@ -315,8 +315,16 @@ func transportReason(ctx context.Context, err error) string {
 }
 
 // readCapped reads at most MaxResponseBytes; truncated reports more data.
-func readCapped(r io.Reader) (data []byte, truncated bool, err error) {
-	data, err = io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+// A known Content-Length sizes the buffer in one allocation.
+func readCapped(r io.Reader, contentLength int64) (data []byte, truncated bool, err error) {
+	if contentLength > 0 && contentLength <= MaxResponseBytes {
+		data = make([]byte, 0, contentLength+1) // +1: room to see an overlong body
+		buf := bytes.NewBuffer(data)
+		_, err = buf.ReadFrom(io.LimitReader(r, MaxResponseBytes+1))
+		data = buf.Bytes()
+	} else {
+		data, err = io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+	}
 	if len(data) > MaxResponseBytes {
 		return data[:MaxResponseBytes], true, nil
 	}
@@ -326,20 +334,25 @@ func readCapped(r io.Reader) (data []byte, truncated bool, err error) {
 // decodeJSON decodes a 2xx body into v, wrapping failures in ErrBadResponse.
 func decodeJSON(method, path string, data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case len(bytes.TrimSpace(data)) == 0:
-			return badResponse(method+" "+path, "empty body")
-		case errors.As(err, &se):
-			return badResponse(method+" "+path, "body is not JSON (offset %d)", se.Offset)
-		case errors.As(err, &te):
-			return badResponse(method+" "+path, "field %q is a JSON %s, want %s", te.Field, te.Value, te.Type)
-		default:
-			return badResponse(method+" "+path, "%v", err)
-		}
+		return decodeError(method+" "+path, data, err)
 	}
 	return nil
+}
+
+// decodeError describes a json.Unmarshal failure as ErrBadResponse.
+func decodeError(op string, data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return badResponse(op, "empty body")
+	case errors.As(err, &se):
+		return badResponse(op, "body is not JSON (offset %d)", se.Offset)
+	case errors.As(err, &te):
+		return badResponse(op, "field %q is a JSON %s, want %s", te.Field, te.Value, te.Type)
+	default:
+		return badResponse(op, "%v", err)
+	}
 }
 
 // opError is an error with a complete message that matches its sentinels

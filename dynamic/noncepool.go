@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,7 @@ type noncePool struct {
 
 	fetch func(context.Context) ([]signedNonce, error)
 	now   func() time.Time
+	waits atomic.Int64 // takes that had to wait for a refill (benchmarks)
 }
 
 // take pops the oldest nonce, waiting for a refill when the pool is empty or
@@ -65,6 +67,7 @@ func (p *noncePool) take(ctx context.Context) (signedNonce, error) {
 			p.inflight = f
 		}
 		p.mu.Unlock()
+		p.waits.Add(1)
 		if err := f.wait(ctx); err != nil {
 			if err == ctx.Err() {
 				return signedNonce{}, fmt.Errorf("dynamic: GET nonces: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -107,89 +108,115 @@ type VerifiedCredential struct {
 	LastSelectedAt   string `json:"lastSelectedAt"` // ISO-8601
 }
 
-// UnmarshalJSON reads public_identifier, falling back to publicIdentifier.
-func (vc *VerifiedCredential) UnmarshalJSON(data []byte) error {
-	type plain VerifiedCredential
-	if err := json.Unmarshal(data, (*plain)(vc)); err != nil {
+// verifyResponse is the wire form of VerifyResponse.
+type verifyResponse struct {
+	User                *userWire `json:"user"`
+	ExpiresAt           *float64  `json:"expiresAt"`
+	MinifiedJWT         string    `json:"minifiedJwt"`
+	JWT                 string    `json:"jwt"`
+	MFAToken            string    `json:"mfaToken"`
+	ElevatedAccessToken *string   `json:"elevatedAccessToken"`
+}
+
+// userWire decodes a User and keeps its raw bytes.
+type userWire struct {
+	User
+}
+
+// UnmarshalJSON decodes the user object and records it in Raw.
+func (u *userWire) UnmarshalJSON(data []byte) error {
+	if len(data) == 0 || data[0] != '{' {
+		return errNotObject
+	}
+	type plain User // no methods: no recursion
+	if err := json.Unmarshal(data, (*plain)(&u.User)); err != nil {
 		return err
 	}
-	if vc.PublicIdentifier == "" && bytes.Contains(data, []byte(`"publicIdentifier"`)) {
-		var camel struct {
-			PublicIdentifier string `json:"publicIdentifier"`
-		}
-		if err := json.Unmarshal(data, &camel); err != nil {
-			return err
-		}
-		vc.PublicIdentifier = camel.PublicIdentifier
-	}
+	u.User.Raw = bytes.Clone(data)
 	return nil
 }
 
-// verifyResponse is the wire form of VerifyResponse.
-type verifyResponse struct {
-	User                *json.RawMessage `json:"user"`
-	ExpiresAt           *float64         `json:"expiresAt"`
-	MinifiedJWT         string           `json:"minifiedJwt"`
-	JWT                 string           `json:"jwt"`
-	MFAToken            string           `json:"mfaToken"`
-	ElevatedAccessToken *string          `json:"elevatedAccessToken"`
-}
+var errNotObject = errors.New("not an object")
 
 // decodeVerifyResponse parses a sign-in answer and checks the fields the API
 // model requires: user (with id, projectEnvironmentId and a
 // verifiedCredentials array) and expiresAt (unix seconds).
 func decodeVerifyResponse(data []byte) (*Session, error) {
-	const method, path = "POST", "externalAuth/signin"
-	bad := func(format string, args ...any) error {
-		return badResponse(method+" "+path, format, args...)
-	}
+	const op = "POST externalAuth/signin"
 	t := bytes.TrimSpace(data)
 	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return nil, bad("body is JSON but not an object")
+		return nil, badResponse(op, "body is JSON but not an object")
 	}
 	var vr verifyResponse
-	if err := decodeJSON(method, path, t, &vr); err != nil {
-		return nil, err
+	if err := json.Unmarshal(t, &vr); err != nil {
+		if errors.Is(err, errNotObject) {
+			return nil, badResponse(op, "user is missing or not an object")
+		}
+		return nil, decodeError(op, t, err)
 	}
-	if vr.User == nil || len(*vr.User) == 0 || (*vr.User)[0] != '{' {
-		return nil, bad("user is missing or not an object")
+	if vr.User == nil {
+		return nil, badResponse(op, "user is missing or not an object")
 	}
 	if vr.ExpiresAt == nil {
-		return nil, bad("expiresAt is missing")
+		return nil, badResponse(op, "expiresAt is missing")
 	}
 	exp := *vr.ExpiresAt
 	if exp <= 0 || exp > 1e11 || math.IsNaN(exp) {
-		return nil, bad("expiresAt %v is not a unix time in seconds", exp)
+		return nil, badResponse(op, "expiresAt %v is not a unix time in seconds", exp)
+	}
+	u := &vr.User.User
+	switch {
+	case u.VerifiedCredentials == nil:
+		return nil, badResponse(op, "user.verifiedCredentials is missing or not an array")
+	case u.ID == "":
+		return nil, badResponse(op, "user.id is missing")
+	case u.ProjectEnvironmentID == "":
+		return nil, badResponse(op, "user.projectEnvironmentId is missing")
+	}
+	if err := camelPublicIdentifiers(u); err != nil {
+		return nil, badResponse(op, "user.verifiedCredentials: %v", err)
 	}
 	sess := &Session{
 		AccessToken: vr.MinifiedJWT,
 		JWT:         vr.JWT,
 		MFAToken:    vr.MFAToken,
 		ExpiresAt:   time.Unix(0, int64(exp*1e9)).UTC(),
+		User:        *u,
 	}
 	if vr.ElevatedAccessToken != nil {
 		sess.ElevatedAccessToken = *vr.ElevatedAccessToken
 	}
-	var probe struct {
-		VerifiedCredentials json.RawMessage `json:"verifiedCredentials"`
-	}
-	if err := json.Unmarshal(*vr.User, &probe); err != nil {
-		return nil, bad("user: %v", err)
-	}
-	if len(probe.VerifiedCredentials) == 0 || probe.VerifiedCredentials[0] != '[' {
-		return nil, bad("user.verifiedCredentials is missing or not an array")
-	}
-	if err := decodeJSON(method, path, *vr.User, &sess.User); err != nil {
-		return nil, err
-	}
-	if sess.User.ID == "" {
-		return nil, bad("user.id is missing")
-	}
-	if sess.User.ProjectEnvironmentID == "" {
-		return nil, bad("user.projectEnvironmentId is missing")
-	}
-	sess.User.Raw = *vr.User
 	return sess, nil
+}
+
+// camelPublicIdentifiers fills PublicIdentifier from "publicIdentifier"
+// where "public_identifier" was absent. The API model spells it
+// public_identifier; some fakes (the SDK recordings' among them) send the
+// camelCase name. Only such answers pay for the second pass.
+func camelPublicIdentifiers(u *User) error {
+	missing := false
+	for i := range u.VerifiedCredentials {
+		if u.VerifiedCredentials[i].PublicIdentifier == "" {
+			missing = true
+		}
+	}
+	if !missing || !bytes.Contains(u.Raw, []byte(`"publicIdentifier"`)) {
+		return nil
+	}
+	var camel struct {
+		VerifiedCredentials []struct {
+			PublicIdentifier string `json:"publicIdentifier"`
+		} `json:"verifiedCredentials"`
+	}
+	if err := json.Unmarshal(u.Raw, &camel); err != nil {
+		return err
+	}
+	for i := range u.VerifiedCredentials {
+		if vc := &u.VerifiedCredentials[i]; vc.PublicIdentifier == "" && i < len(camel.VerifiedCredentials) {
+			vc.PublicIdentifier = camel.VerifiedCredentials[i].PublicIdentifier
+		}
+	}
+	return nil
 }
 
 // SignInWithExternalJWT signs a user in with an external JWT:
@@ -248,16 +275,19 @@ func (c *Client) SignInWithExternalJWT(ctx context.Context, externalJWT string, 
 	return sess, nil
 }
 
-// signInBody builds {"jwt":…} or {"jwt":…,"sessionPublicKey":…}. The
-// inputs are checked to be base64url/dot and hex characters, so no JSON
-// escaping is needed; json.Marshal is used anyway for safety.
+// signInBody builds {"jwt":…} or {"jwt":…,"sessionPublicKey":…}, byte for
+// byte what the SDK's JSON.stringify sends. Both inputs have been checked to
+// hold only base64url, dot and hex characters, which JSON needs no escaping
+// for.
 func signInBody(jwt, sessionPublicKey string) []byte {
-	type body struct {
-		JWT              string `json:"jwt"`
-		SessionPublicKey string `json:"sessionPublicKey,omitempty"`
+	b := make([]byte, 0, len(jwt)+len(sessionPublicKey)+32)
+	b = append(b, `{"jwt":"`...)
+	b = append(b, jwt...)
+	if sessionPublicKey != "" {
+		b = append(b, `","sessionPublicKey":"`...)
+		b = append(b, sessionPublicKey...)
 	}
-	b, _ := json.Marshal(body{JWT: jwt, SessionPublicKey: sessionPublicKey}) // strings only: cannot fail
-	return b
+	return append(b, `"}`...)
 }
 
 // checkCompactJWT checks that tok looks like a compact JWS (three

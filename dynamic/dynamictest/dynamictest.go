@@ -84,6 +84,9 @@ const (
 	MaxBodyBytes = 1 << 20
 	// MaxNoncesPerRequest is the API's limit for GET nonces?count=N.
 	MaxNoncesPerRequest = 5
+	// MaxLoggedRequests bounds the request log of a long-running fake: when
+	// it is full, the older half is dropped.
+	MaxLoggedRequests = 1000
 )
 
 // Config configures the fake environment; it mirrors the dashboard's
@@ -178,8 +181,10 @@ type Request struct {
 	Header http.Header
 	Body   []byte
 	Time   time.Time
-	// Status is the status code the fake answered.
+	// Status is the status code the fake answered (0 while in progress).
 	Status int
+
+	seq uint64
 }
 
 // Endpoint names a route for error injection.
@@ -210,6 +215,7 @@ type Server struct {
 	seen     map[string]bool      // user ids that signed in before
 	external map[string]string    // Dynamic user id → external sub
 	requests []Request
+	seq      uint64
 	failNext map[Endpoint][]injected
 
 	vmu        sync.Mutex // serialises validator creation (network I/O)
@@ -339,7 +345,8 @@ func (s *Server) FailNextSignIn(status int, contentType string, body []byte) {
 	s.FailNext(EndpointSignIn, status, contentType, body)
 }
 
-// Requests returns a copy of the request log.
+// Requests returns a copy of the request log (the last requests, at most
+// MaxLoggedRequests), oldest first.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

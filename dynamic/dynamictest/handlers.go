@@ -56,10 +56,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	body, bodyErr := readBody(r)
 	s.mu.Lock()
-	idx := len(s.requests)
+	if len(s.requests) >= MaxLoggedRequests {
+		s.requests = append(s.requests[:0:0], s.requests[len(s.requests)-MaxLoggedRequests/2:]...)
+	}
+	s.seq++
+	seq := s.seq
 	s.requests = append(s.requests, Request{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(),
-		Body: body, Time: s.nowLocked(),
+		Body: body, Time: s.nowLocked(), seq: seq,
 	})
 	logger := s.cfg.Logger
 	s.mu.Unlock()
@@ -70,8 +74,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.status = http.StatusOK
 	}
 	s.mu.Lock()
-	if idx < len(s.requests) && s.requests[idx].Path == r.URL.Path {
-		s.requests[idx].Status = sw.status
+	for i := len(s.requests) - 1; i >= 0; i-- {
+		if s.requests[i].seq == seq {
+			s.requests[i].Status = sw.status
+			break
+		}
 	}
 	s.mu.Unlock()
 	logger.LogAttrs(r.Context(), slog.LevelDebug, "dynamictest request",

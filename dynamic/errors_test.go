@@ -290,11 +290,11 @@ func TestFaults(t *testing.T) {
 				t.Errorf("err = %v, want wrapped context.DeadlineExceeded", err)
 			}
 		}},
-		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, 0, isAPI(500, nil)},
-		{"502", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bad gateway", 502) }, 0, isAPI(502, ErrUnavailable)},
+		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) }, 0, isAPI(500, nil)},
+		{"502", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bad gateway", http.StatusBadGateway) }, 0, isAPI(502, ErrUnavailable)},
 		{"503", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "30")
-			http.Error(w, "down", 503)
+			http.Error(w, "down", http.StatusServiceUnavailable)
 		}, 0, func(t *testing.T, err error) {
 			isAPI(503, ErrUnavailable)(t, err)
 			var e *APIError

@@ -627,6 +627,14 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sess, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.client.Logger.Info("signed in", "session", sess, "value", *sess)
+	if s := fmt.Sprintf("%v %+v %s", sess, *sess, sess); strings.Contains(s, testAccessToken) {
+		t.Errorf("printing a Session leaks the token: %s", s)
+	}
 	logs := buf.String()
 	for _, secret := range []string{testJWT, testAccessToken, "eyJ", f.client.SessionKey.PublicKeyHex(), f.client.st.device.PublicKeyHex()} {
 		if strings.Contains(logs, secret) {
@@ -634,8 +642,8 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(logs), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("%d log lines, want 4:\n%s", len(lines), logs)
+	if len(lines) != 6 {
+		t.Fatalf("%d log lines, want 6:\n%s", len(lines), logs)
 	}
 	var rec map[string]any
 	json.Unmarshal([]byte(lines[2]), &rec)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"time"
@@ -44,9 +45,15 @@ type Session struct {
 	RequestID string
 }
 
-// String describes the session without its tokens.
-func (s *Session) String() string {
+// String describes the session without its tokens, so that printing a
+// Session with %v cannot leak them.
+func (s Session) String() string {
 	return fmt.Sprintf("dynamic.Session{user=%s expires=%s}", s.User.ID, s.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// LogValue makes slog log the user id and expiry only, never the tokens.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("user_id", s.User.ID), slog.Time("expires_at", s.ExpiresAt))
 }
 
 // User is Dynamic's SdkUser (subset; Raw holds the whole object).

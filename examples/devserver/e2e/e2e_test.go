@@ -197,7 +197,8 @@ func TestJWTSectionVisibility(t *testing.T) {
 
 // TestSignInErrorIsReadable makes the local Dynamic expect another issuer, so
 // every sign-in fails, and checks that both sign-in paths show a short error
-// that names the issuer problem instead of a raw response.
+// that names the issuer problem instead of a raw response; and that a bad
+// email on Generate is explained the same way.
 func TestSignInErrorIsReadable(t *testing.T) {
 	p := setup(t, flagOtherIssuer)
 
@@ -212,7 +213,19 @@ func TestSignInErrorIsReadable(t *testing.T) {
 	if got := p.path(); got != "/jwt" {
 		t.Errorf("after a failed sign-in the page is %s, want to stay on /jwt", got)
 	}
-	checkReadableIssuerError(t, "/jwt", e.Text)
+	checkReadableError(t, "/jwt sign-in", e.Text, "iss")
+
+	// A claim the devserver refuses to mint is explained too.
+	p.typeInto("#email", "not an email")
+	p.click("#generate")
+	e = p.waitElem("the generate error is shown", "#error", func(e elem) bool {
+		return e.Visible && e.Text != ""
+	})
+	p.shot("jwt-generate-error")
+	checkReadableError(t, "/jwt generate", e.Text, "email")
+	if tok := p.get("#token"); tok.Visible {
+		t.Errorf("a token is shown although Generate failed: %q", tok.Text)
+	}
 
 	token := p.srv.mint(p.ctx, t, randomSubject(t), "")
 	p.open("/")
@@ -228,7 +241,7 @@ func TestSignInErrorIsReadable(t *testing.T) {
 	if got := p.path(); got == "/dashboard" {
 		t.Errorf("a rejected token reached /dashboard")
 	}
-	checkReadableIssuerError(t, "/", e.Text)
+	checkReadableError(t, "/ sign-in", e.Text, "iss")
 }
 
 // TestPasteTokenAuthenticate pastes a minted token into the JWT section of
@@ -354,9 +367,9 @@ func (p *page) textContent(sel string) string {
 // Go values, HTML, HTTP status lines or stack traces.
 var rawDump = regexp.MustCompile(`(?i)\{"|"error"\s*:|&\{|map\[|<html|<!doctype|unprocessable entity|^\s*\d{3}\b|goroutine \d|panic:`)
 
-// checkReadableIssuerError checks an error text shown after a sign-in that
-// failed because of the issuer.
-func checkReadableIssuerError(t *testing.T, where, text string) {
+// checkReadableError checks an error text shown to a person: short, no raw
+// response, and naming the problem (mention, case-insensitive).
+func checkReadableError(t *testing.T, where, text, mention string) {
 	t.Helper()
 	// A hard bound against dumps; shorter is better (see CHANGES.md).
 	if n := utf8.RuneCountInString(text); n > 600 {
@@ -365,8 +378,8 @@ func checkReadableIssuerError(t *testing.T, where, text string) {
 	if m := rawDump.FindString(text); m != "" {
 		t.Errorf("%s: the error looks like a raw response (%q):\n%s", where, m, text)
 	}
-	if !strings.Contains(strings.ToLower(text), "iss") {
-		t.Errorf("%s: the error does not name the issuer (iss) problem:\n%s", where, text)
+	if !strings.Contains(strings.ToLower(text), strings.ToLower(mention)) {
+		t.Errorf("%s: the error does not name the problem (%q):\n%s", where, mention, text)
 	}
 }
 

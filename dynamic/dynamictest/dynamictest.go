@@ -44,6 +44,13 @@
 //   - Nonces live 24 hours (the SDK's pool lifetime); sessions 2 hours.
 //   - The user id is a name-based (version 5 layout) UUID of the
 //     environment id and the external sub, so it is stable across servers.
+//   - An "email" verified credential is added only when the email is
+//     verified (emailVerified true, or absent with AssumeEmailVerified);
+//     user.email is set whenever the claim is present.
+//   - Step-up needs a bearer access token minted by this fake, an assertion
+//     whose sub is the signed-in user's external id, a non-empty scope (else
+//     422 invalid_scopes) and a jti not used before; the elevated token lives
+//     until the assertion's exp, at most MaxElevatedTTL.
 //   - In cookie mode minifiedJwt and jwt are left out of the body (as the API
 //     model documents) and the access token is set as cookie
 //     DYNAMIC_JWT_TOKEN instead; step-up accepts that cookie as the bearer.

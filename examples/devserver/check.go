@@ -213,12 +213,12 @@ func publicURL(u string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a URL: %v", u, err)
 	}
-	if p.Scheme != "https" {
-		return fmt.Errorf("%s is not https: Dynamic fetches the JWKS from the internet over https (use the ngrok URL)", u)
-	}
 	h := p.Hostname()
 	if ip := net.ParseIP(h); h == "localhost" || strings.HasSuffix(h, ".localhost") || (ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified())) {
 		return fmt.Errorf("%s points at this machine or a private network: Dynamic cannot reach it (use the ngrok URL, not localhost)", u)
+	}
+	if p.Scheme != "https" {
+		return fmt.Errorf("%s is not https: Dynamic fetches the JWKS from the internet over https (use the ngrok URL)", u)
 	}
 	return nil
 }

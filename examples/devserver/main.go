@@ -159,7 +159,7 @@ func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 		return fmt.Errorf("listen on %s port %d: %w (is another devserver running? pick another with -port N, or -port 0 for a free one)", cfg.Host, cfg.Port, err)
 	}
 	base := listenURL(ln.Addr())
-	if err := a.attach(base); err != nil {
+	if err := a.setBase(base); err != nil {
 		ln.Close()
 		return err
 	}
@@ -172,9 +172,14 @@ func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Serve the JWKS at once; the rest waits for attachDynamic below.
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "url", base)
+	if err := a.attachDynamic(); err != nil {
+		srv.Close()
+		return err
+	}
 	if sys.ready != nil {
 		sys.ready(base)
 	}

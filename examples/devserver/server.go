@@ -48,8 +48,10 @@ type app struct {
 	sessions *sessionStore
 	pages    *pages
 	handler  http.Handler
+	ready    chan struct{} // closed when attachDynamic is done
 
-	// Set by attach, before the first request.
+	// Set by setBase before the first request, and by attachDynamic before
+	// ready is closed.
 	baseURL     string
 	port        int
 	dyn         *dynamic.Client
@@ -65,7 +67,7 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil)}
+	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil), ready: make(chan struct{})}
 	a.issuer = firstNonEmpty(cfg.Issuer, ks.Issuer, defaultIssuer)
 	if a.ring, err = issuer.NewRing(ks.Key, nil); err != nil {
 		return nil, fmt.Errorf("key ring: %w", err)
@@ -83,16 +85,35 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// attach wires the app to the address it is served at: the port ngrok
-// detection matches, and the local Dynamic that fetches our JWKS over
-// real HTTP from baseURL.
+// attach wires the app to the address it is served at (setBase) and
+// creates its Dynamic client (attachDynamic).
 func (a *app) attach(baseURL string) error {
+	if err := a.setBase(baseURL); err != nil {
+		return err
+	}
+	return a.attachDynamic()
+}
+
+// setBase records the URL the app is served at: the port ngrok detection
+// matches and the JWKS URL the local Dynamic fetches. Call it before the
+// first request.
+func (a *app) setBase(baseURL string) error {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return fmt.Errorf("base URL %q: %w", baseURL, err)
 	}
 	a.baseURL = strings.TrimRight(baseURL, "/")
 	a.port, _ = strconv.Atoi(u.Port())
+	return nil
+}
+
+// attachDynamic creates the Dynamic client: for the real environment, or
+// for the local Dynamic that fetches our JWKS over real HTTP. It may run
+// while the server already serves: requests other than the JWKS wait for
+// it (the local Dynamic generates an RSA key, which must not delay the
+// JWKS).
+func (a *app) attachDynamic() error {
+	defer close(a.ready)
 	dlog := a.log.With("component", "dynamic")
 	if a.cfg.EnvironmentID != "" {
 		a.dyn = &dynamic.Client{
@@ -103,11 +124,12 @@ func (a *app) attach(baseURL string) error {
 		}
 		return nil
 	}
-	a.localIssuer = firstNonEmpty(a.cfg.LocalIssuer, a.issuer)
-	fake, err := newLocalDynamic(a.localIssuer, a.baseURL+jwksPath, a.cfg.LocalExternalAuth, a.log.With("component", "local-dynamic"))
+	localIssuer := firstNonEmpty(a.cfg.LocalIssuer, a.issuer)
+	fake, err := newLocalDynamic(localIssuer, a.baseURL+jwksPath, a.cfg.LocalExternalAuth, a.log.With("component", "local-dynamic"))
 	if err != nil {
 		return fmt.Errorf("local Dynamic: %w", err)
 	}
+	a.localIssuer = localIssuer
 	a.local = fake
 	a.localMount = http.StripPrefix(localDynPrefix, fake)
 	a.dyn = &dynamic.Client{
@@ -117,6 +139,22 @@ func (a *app) attach(baseURL string) error {
 		Logger:        dlog,
 	}
 	return nil
+}
+
+// afterAttach holds requests until attachDynamic has finished.
+func (a *app) afterAttach(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-a.ready:
+		case <-r.Context().Done():
+			return
+		}
+		if a.dyn == nil {
+			writeError(w, http.StatusServiceUnavailable, "the devserver could not set up its Dynamic client: see its log")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the whole devserver: the public JWKS, everything else behind
@@ -143,7 +181,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such page or endpoint: "+quoteShort(redactTokens(r.URL.Path))+"; see / , /jwt, /dashboard, "+jwksPath+", "+jwtPath+", "+ngrokPath)
 	}))
-	guarded := loopbackOnly(mux)
+	guarded := loopbackOnly(a.afterAttach(mux))
 	return a.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == jwksPath {
 			a.jwks.ServeHTTP(w, r)

@@ -21,11 +21,11 @@ const ngrokTimeout = 2 * time.Second
 // maxNgrokBody caps what we read from the agent API.
 const maxNgrokBody = 1 << 20
 
-// The demo's error texts, kept verbatim.
+// Detection failures; ngrokErrorText maps them to the demo's texts.
 var (
 	errNgrokNotDetected = errors.New("ngrok not detected")
 	errNgrokAPIError    = errors.New("ngrok API returned error")
-	errNoHTTPSTunnel    = errors.New("No HTTPS tunnel found")
+	errNoHTTPSTunnel    = errors.New("no HTTPS tunnel found")
 )
 
 // ngrokTunnel is the part of the agent's /api/tunnels answer we use.
@@ -155,12 +155,14 @@ func ngrokStatus(err error) int {
 	}
 }
 
-// ngrokErrorText is the demo's short error string for err.
+// ngrokErrorText is the demo's error text for err, verbatim.
 func ngrokErrorText(err error) string {
-	for _, e := range []error{errNgrokAPIError, errNoHTTPSTunnel, errNgrokNotDetected} {
-		if errors.Is(err, e) {
-			return e.Error()
-		}
+	switch {
+	case errors.Is(err, errNgrokAPIError):
+		return "ngrok API returned error"
+	case errors.Is(err, errNoHTTPSTunnel):
+		return "No HTTPS tunnel found"
+	default:
+		return "ngrok not detected"
 	}
-	return errNgrokNotDetected.Error()
 }

@@ -136,7 +136,7 @@ func TestNgrokEndpoint(t *testing.T) {
 	}{
 		{"down", nil, 503, "ngrok not detected", ""},
 		{"garbage", tunnels("\x00\x01garbage"), 503, "ngrok not detected", ""},
-		{"non-2xx", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "x", 502) }, 502, "ngrok API returned error", ""},
+		{"non-2xx", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "x", http.StatusBadGateway) }, http.StatusBadGateway, "ngrok API returned error", ""},
 		{"no https", tunnels(`{"tunnels":[{"public_url":"tcp://0.tcp.ngrok.io:1234","proto":"tcp"}]}`), 404, "No HTTPS tunnel found", ""},
 		{"ok", tunnels(`{"tunnels":[{"public_url":"https://a1b2c3d4.ngrok-free.app","proto":"https","config":{"addr":"http://localhost:3000"}}]}`), 200, "", "https://a1b2c3d4.ngrok-free.app"},
 	} {

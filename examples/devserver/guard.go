@@ -41,7 +41,10 @@ func notLoopback(r *http.Request) string {
 			return "the request came through a proxy or tunnel (" + name + " header present)"
 		}
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	// Browsers send "Origin: null" for some same-origin navigations (e.g.
+	// a form post from a page with a strict referrer policy); Sec-Fetch-Site
+	// cannot be set by page scripts, so it vouches for those.
+	if o := r.Header.Get("Origin"); o != "" && !(o == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin") {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !loopbackHost(u.Host) {
 			return "the Origin " + quoteShort(o) + " is not a page served from this machine"

@@ -36,6 +36,8 @@ func TestLoopbackGuard(t *testing.T) {
 		{"via", "127.0.0.1:5000", "localhost:3000", "/dashboard", map[string]string{"Via": "1.1 proxy"}, 403, "Via"},
 		{"cross-site origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "https://evil.example"}, 403, "Origin"},
 		{"null origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "null"}, 403, "Origin"},
+		{"null origin cross-site", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, 403, "Origin"},
+		{"null origin same-origin form post", "127.0.0.1:5000", "localhost:3000", "/jwt", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, 200, ""},
 		{"sec-fetch-site cross-site", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "cross-site"},
 		{"local dynamic guarded too", "192.0.2.7:5000", "localhost:3000", localDynPrefix + "/api/v0/sdk/x/settings", nil, 403, "peer address"},
 		// The JWKS is public: through a tunnel, from anywhere.

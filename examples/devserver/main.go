@@ -233,7 +233,7 @@ func (a *app) logStartup(ctx context.Context) {
 		res, err := a.ngrok.detect(ctx, a.port)
 		if err != nil {
 			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", "", "aud", "",
-				"ngrok", ngrokErrorText(err), "todo", fmt.Sprintf("run `ngrok http %d`, then jwksUrl is https://<ngrok-id>.ngrok-free.app%s (GET %s%s shows it)", a.port, jwksPath, a.baseURL, ngrokPath))
+				"ngrok", ngrokDetail(err), "todo", fmt.Sprintf("jwksUrl will be https://<ngrok-id>.ngrok-free.app%s; GET %s%s shows it once ngrok runs", jwksPath, a.baseURL, ngrokPath))
 			return
 		}
 		a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", res.JWKSURL, "aud", "", "ngrok", res.URL)

@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +37,25 @@ type ngrokTunnel struct {
 	Config    struct {
 		Addr string `json:"addr"`
 	} `json:"config"`
+}
+
+// ngrokError is a detection failure: kind is one of the sentinels above,
+// detail says what happened and what to do, for people.
+type ngrokError struct {
+	kind   error
+	detail string
+}
+
+func (e *ngrokError) Error() string { return e.kind.Error() + ": " + e.detail }
+func (e *ngrokError) Unwrap() error { return e.kind }
+
+// ngrokDetail returns the human part of a detection error.
+func ngrokDetail(err error) string {
+	var ne *ngrokError
+	if errors.As(err, &ne) {
+		return ne.detail
+	}
+	return err.Error()
 }
 
 // ngrokResult is a detected tunnel.
@@ -68,28 +89,34 @@ func (d *ngrokDetector) detect(ctx context.Context, port int) (*ngrokResult, err
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.apiURL+"/api/tunnels", nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNgrokNotDetected, err)
+		return nil, &ngrokError{errNgrokNotDetected, fmt.Sprintf("NGROK_API_URL %s is not usable: %v", d.apiURL, err)}
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v (start it with `ngrok http %d`)", errNgrokNotDetected, err, port)
+		why := "it did not answer within " + ngrokTimeout.String()
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			why = "nothing listens there"
+		} else if !errors.Is(err, context.DeadlineExceeded) && !os.IsTimeout(err) {
+			why = err.Error()
+		}
+		return nil, &ngrokError{errNgrokNotDetected, fmt.Sprintf("no ngrok agent at %s (%s). Start `ngrok http %d`.", d.apiURL, why, port)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxNgrokBody))
-		return nil, fmt.Errorf("%w: status %d from %s", errNgrokAPIError, resp.StatusCode, req.URL)
+		return nil, &ngrokError{errNgrokAPIError, fmt.Sprintf("the ngrok agent at %s answered HTTP %d.", d.apiURL, resp.StatusCode)}
 	}
 	var body struct {
 		Tunnels []ngrokTunnel `json:"tunnels"`
 	}
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxNgrokBody))
 	if err := dec.Decode(&body); err != nil {
-		return nil, fmt.Errorf("%w: the agent answered something that is not a tunnel list: %v", errNgrokNotDetected, err)
+		return nil, &ngrokError{errNgrokNotDetected, fmt.Sprintf("%s answered something that is not ngrok's tunnel list (%v): is NGROK_API_URL right?", d.apiURL, err)}
 	}
 	t := pickTunnel(body.Tunnels, port)
 	if t == nil {
-		return nil, fmt.Errorf("%w: the agent runs %d tunnel(s) but none is https (run `ngrok http %d`)", errNoHTTPSTunnel, len(body.Tunnels), port)
+		return nil, &ngrokError{errNoHTTPSTunnel, fmt.Sprintf("ngrok runs %d tunnel(s) but none is https. Start `ngrok http %d`.", len(body.Tunnels), port)}
 	}
 	base := strings.TrimRight(t.PublicURL, "/")
 	return &ngrokResult{URL: base, JWKSURL: base + jwksPath}, nil

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -153,6 +155,11 @@ func TestNgrokEndpoint(t *testing.T) {
 			if tc.wantError != "" {
 				if got := errorText(t, body); got != tc.wantError {
 					t.Errorf("error %q, want %q", got, tc.wantError)
+				}
+				var e ngrokErrorResponse
+				json.Unmarshal(body, &e)
+				if e.Details == "" || strings.Contains(e.Details, tc.wantError) {
+					t.Errorf("details %q should add to, not repeat, the error", e.Details)
 				}
 				return
 			}

@@ -57,7 +57,7 @@ func (p *pages) render(w http.ResponseWriter, name string, d *pageData) {
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // no-referrer would make form posts send Origin: null
 	w.Write(buf.Bytes())
 }
 

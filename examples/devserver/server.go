@@ -304,7 +304,7 @@ func (a *app) handleNgrok(w http.ResponseWriter, r *http.Request) {
 	res, err := a.ngrok.detect(r.Context(), a.port)
 	if err != nil {
 		a.log.Debug("ngrok detection failed", "err", err)
-		writeJSON(w, ngrokStatus(err), ngrokErrorResponse{Error: ngrokErrorText(err), Details: err.Error()})
+		writeJSON(w, ngrokStatus(err), ngrokErrorResponse{Error: ngrokErrorText(err), Details: ngrokDetail(err)})
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -422,15 +422,19 @@ func (a *app) signInError(err error) (int, string) {
 	}
 	switch {
 	case errors.Is(err, dynamic.ErrInvalidExternalAuth):
-		detail := ""
+		msg := "Error authenticating with external JWT"
 		if errors.As(err, &ae) && ae.Message != "" {
-			detail = ": " + ae.Message
+			msg += ": " + redactTokens(ae.Message)
 		}
-		hint := fmt.Sprintf("Check that the token's iss (%s) equals the iss configured in Dynamic's dashboard exactly, that jwksUrl points at this server's public %s, and that the token has not expired.", a.issuer, jwksPath)
-		if a.local != nil && a.localIssuer != a.issuer {
-			hint = fmt.Sprintf("The local Dynamic expects iss %q but this devserver signs with iss %q (started with -local-issuer).", a.localIssuer, a.issuer)
+		switch {
+		case a.local != nil && a.localIssuer != a.issuer:
+			msg += ". (The local Dynamic was started with -local-issuer " + a.localIssuer + ".)"
+		case a.local == nil:
+			msg += fmt.Sprintf(". Check Dynamic's dashboard: iss must be exactly %s and jwksUrl must reach this server's %s.", a.issuer, jwksPath)
+		default:
+			msg += "."
 		}
-		return http.StatusUnauthorized, "Error authenticating with external JWT" + redactTokens(detail) + ". " + hint
+		return http.StatusUnauthorized, msg
 	case errors.Is(err, dynamic.ErrRateLimited):
 		msg := "Too many attempts: " + where + " rate-limited the sign-in"
 		if errors.As(err, &ae) && ae.RetryAfter > 0 {

@@ -174,7 +174,8 @@
         status.textContent =
           "Dynamic must reach your JWKS endpoint publicly. " +
           (data.error || "Not detected") +
-          (data.details ? " — " + data.details : "");
+          (data.details ? ": " + data.details : ".") +
+          " Then click Detect ngrok.";
         status.className = "status bad";
       }
     } catch (_) {

@@ -92,7 +92,7 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"no issuer", with(map[string]string{EnvIssuer: ""}), []string{"JWT_PROVIDER_ISSUER is not set", "dashboard"}},
 		{"issuer with control", with(map[string]string{EnvIssuer: "https://x\x01"}), []string{EnvIssuer, "control"}},
 		{"private is public", with(map[string]string{EnvPrivateKey: env[EnvPublicKey]}), []string{EnvPrivateKey, "public JWK", "keygen"}},
-		{"private not json", with(map[string]string{EnvPrivateKey: "'{\"kty\":\"RSA\",'"}), []string{EnvPrivateKey, "malformed JSON"}},
+		{"private not json", with(map[string]string{EnvPrivateKey: "'{\"kty\":\"RSA\",'"}), []string{EnvPrivateKey, "truncated JSON"}},
 		{"private is pem", with(map[string]string{EnvPrivateKey: string(readFixture(t, "pkcs8.pem"))}), []string{EnvPrivateKey, "ParsePEM"}},
 		{"kid mismatch", with(map[string]string{EnvKID: "demo-key-1"}), []string{EnvKID, `"demo-key-1"`, "demo-key-1739180000000", "make them equal"}},
 		{"bad kid var", with(map[string]string{EnvKID: "a\x07b"}), []string{EnvKID, "control"}},

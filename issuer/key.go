@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -317,6 +318,8 @@ func jsonError(err error) string {
 		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
 		return fmt.Sprintf("member %q must be a JSON %s, not %s", typ.Field, "string", typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
 	case errors.Is(err, errTrailing):
 		return "trailing data after the JSON object"
 	default:
@@ -371,12 +374,26 @@ func decodeMembers(data []byte, what string) (*jwkMembers, error) {
 	return &m, nil
 }
 
+// keyError is an ErrInvalidKey with a cause whose text was tidied up.
+type keyError struct {
+	msg   string
+	cause error
+}
+
+func (e *keyError) Error() string   { return e.msg }
+func (e *keyError) Unwrap() []error { return []error{ErrInvalidKey, e.cause} }
+
 // parseWithJWKSet hands the JWK to jwkset. jwkset's errors name members
 // but never print their values.
 func parseWithJWKSet(data []byte, private bool, what string) (any, error) {
 	j, err := jwkset.NewJWKFromRawJSON(data, jwkset.JWKMarshalOptions{Private: private}, jwkset.JWKValidateOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w: check that the whole JWK was copied, or generate a new key", ErrInvalidKey, what, err)
+		// jwkset joins errors with newlines; keep the message on one line.
+		msg := strings.ReplaceAll(err.Error(), "\n", ": ")
+		return nil, &keyError{
+			msg:   fmt.Sprintf("%v: %s: %s: check that the whole JWK was copied, or generate a new key", ErrInvalidKey, what, msg),
+			cause: err,
+		}
 	}
 	return j.Key(), nil
 }

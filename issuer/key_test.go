@@ -210,7 +210,7 @@ func TestNewKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.ID() != "kms-key-1" || !k.pub.Equal(base.pub) || k.priv != nil {
+	if k.ID() != "kms-key-1" || !k.pub.Equal(base.pub) || k.priv != nil || k.Signer() != kms {
 		t.Errorf("NewKey = %v", k)
 	}
 	if _, err := k.MarshalPrivateJWK(); err == nil {
@@ -356,7 +356,8 @@ func TestParseJWKErrors(t *testing.T) {
 		{"not json", []byte("hello"), "not a JSON object"},
 		{"pem", readFixture(t, "pkcs8.pem"), "use ParsePEM"},
 		{"array", []byte(`[{"kty":"RSA"}]`), "not a JSON object"},
-		{"truncated", good[:len(good)/2], "malformed JSON"},
+		{"truncated", good[:len(good)/2], "truncated JSON"},
+		{"bad json", []byte(`{"kty":"RSA",}`), "malformed JSON at byte"},
 		{"trailing", append(append([]byte{}, good...), []byte(`{}`)...), "exactly one JWK"},
 		{"number member", edit(t, good, map[string]any{"kid": 5}), `"kid" must be a JSON string`},
 		{"no kty", edit(t, good, map[string]any{"kty": nil}), `no "kty"`},
@@ -395,6 +396,9 @@ func TestParseJWKErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %q, want it to mention %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("multi-line error: %q", err)
 			}
 		})
 	}
@@ -439,7 +443,7 @@ func TestParsePublicJWK(t *testing.T) {
 		{"ec", edit(t, readFixture(t, "ec.jwk.json"), map[string]any{"d": nil}), `kty "EC"`},
 		{"short", edit(t, readFixture(t, "short-1024.jwk.json"), map[string]any{"d": nil, "p": nil, "q": nil, "dp": nil, "dq": nil, "qi": nil}), "1024 bits"},
 		{"bad n", edit(t, good, map[string]any{"n": "@@"}), `"n"`},
-		{"truncated", good[:40], "malformed JSON"},
+		{"truncated", good[:40], "truncated JSON"},
 		{"bad kid", edit(t, good, map[string]any{"kid": "a\u0085b"}), "control"},
 		{"use enc", edit(t, good, map[string]any{"use": "enc"}), "use"},
 	} {

@@ -92,12 +92,15 @@ type testServer struct {
 }
 
 // startApp serves cfg on a loopback httptest server.
-func startApp(t testing.TB, cfg *config) *testServer {
+func startApp(t testing.TB, cfg *config, tweaks ...func(*app)) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	a, err := newApp(cfg, newLogger(logs, slog.LevelDebug))
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
+	}
+	for _, tw := range tweaks {
+		tw(a)
 	}
 	srv := httptest.NewServer(a.Handler())
 	if err := a.attach(srv.URL); err != nil {

@@ -49,6 +49,7 @@ type app struct {
 	pages    *pages
 	handler  http.Handler
 	ready    chan struct{} // closed when attachDynamic is done
+	timeout  time.Duration // bound of one call to Dynamic
 
 	// Set by setBase before the first request, and by attachDynamic before
 	// ready is closed.
@@ -67,7 +68,7 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil), ready: make(chan struct{})}
+	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil), ready: make(chan struct{}), timeout: dynamicTimeout}
 	a.issuer = firstNonEmpty(cfg.Issuer, ks.Issuer, defaultIssuer)
 	if a.ring, err = issuer.NewRing(ks.Key, nil); err != nil {
 		return nil, fmt.Errorf("key ring: %w", err)
@@ -119,7 +120,7 @@ func (a *app) attachDynamic() error {
 		a.dyn = &dynamic.Client{
 			EnvironmentID: a.cfg.EnvironmentID,
 			BaseURL:       a.cfg.DynamicAPIURL,
-			HTTPClient:    &http.Client{Timeout: dynamicTimeout},
+			HTTPClient:    &http.Client{Timeout: a.timeout},
 			Logger:        dlog,
 		}
 		return nil
@@ -135,7 +136,7 @@ func (a *app) attachDynamic() error {
 	a.dyn = &dynamic.Client{
 		EnvironmentID: fake.EnvironmentID(),
 		BaseURL:       a.baseURL + localDynPrefix + "/api/v0",
-		HTTPClient:    &http.Client{Timeout: dynamicTimeout},
+		HTTPClient:    &http.Client{Timeout: a.timeout},
 		Logger:        dlog,
 	}
 	return nil
@@ -352,7 +353,7 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		token, sub = res.Token, res.Sub
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), dynamicTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
 	defer cancel()
 	ds, err := a.dyn.SignInWithExternalJWT(ctx, token, nil)
 	if err != nil {
@@ -428,7 +429,7 @@ func (a *app) signInError(err error) (int, string) {
 		}
 		switch {
 		case a.local != nil && a.localIssuer != a.issuer:
-			msg += ". (The local Dynamic was started with -local-issuer " + a.localIssuer + ".)"
+			msg += ". (The local Dynamic was started with -local-issuer.)"
 		case a.local == nil:
 			msg += fmt.Sprintf(". Check Dynamic's dashboard: iss must be exactly %s and jwksUrl must reach this server's %s.", a.issuer, jwksPath)
 		default:
@@ -443,8 +444,10 @@ func (a *app) signInError(err error) (int, string) {
 		return http.StatusTooManyRequests, msg
 	case errors.As(err, &ae):
 		return http.StatusBadGateway, fmt.Sprintf("%s refused the sign-in (HTTP %d): %s", where, ae.StatusCode, redactTokens(firstNonEmpty(ae.Message, ae.Code, "no error message")))
+	case errors.Is(err, dynamic.ErrBadResponse), errors.Is(err, dynamic.ErrResponseTooLarge):
+		return http.StatusBadGateway, where + " sent an answer the devserver cannot read: " + redactTokens(err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, fmt.Sprintf("%s did not answer within %s", where, dynamicTimeout)
+		return http.StatusGatewayTimeout, fmt.Sprintf("%s did not answer within %s", where, a.timeout)
 	default:
 		return http.StatusBadGateway, "could not reach " + where + ": " + redactTokens(err.Error())
 	}
@@ -461,7 +464,7 @@ func (a *app) handleSignOut(w http.ResponseWriter, r *http.Request) {
 
 func (a *app) handleHomePage(w http.ResponseWriter, r *http.Request) {
 	d := a.pageData(r, "Sign In")
-	ctx, cancel := context.WithTimeout(r.Context(), settingsTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), min(settingsTimeout, a.timeout))
 	defer cancel()
 	ps, err := a.dyn.ProjectSettings(ctx)
 	if err != nil {

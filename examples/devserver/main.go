@@ -230,14 +230,41 @@ func (a *app) logStartup(ctx context.Context) {
 		a.log.Info("Dynamic", "environment_id", a.cfg.EnvironmentID, "api", firstNonEmpty(a.cfg.DynamicAPIURL, "https://app.dynamicauth.com/api/v0"))
 	}
 	go func() {
-		res, err := a.ngrok.detect(ctx, a.port)
-		if err != nil {
+		jwksURL := ""
+		if res, err := a.ngrok.detect(ctx, a.port); err != nil {
 			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", "", "aud", "",
 				"ngrok", ngrokDetail(err), "todo", fmt.Sprintf("jwksUrl will be https://<ngrok-id>.ngrok-free.app%s; GET %s%s shows it once ngrok runs", jwksPath, a.baseURL, ngrokPath))
-			return
+		} else {
+			jwksURL = res.JWKSURL
+			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", res.JWKSURL, "aud", "", "ngrok", res.URL)
 		}
-		a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", res.JWKSURL, "aud", "", "ngrok", res.URL)
+		if a.local == nil {
+			a.compareDashboard(ctx, jwksURL)
+		}
 	}()
+}
+
+// compareDashboard warns when the real environment's External
+// Authentication settings do not match what this devserver serves.
+func (a *app) compareDashboard(ctx context.Context, jwksURL string) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	ps, err := a.dyn.ProjectSettings(ctx)
+	if err != nil {
+		a.log.Warn("could not load the project settings from Dynamic", "err", redactTokens(err.Error()))
+		return
+	}
+	ea := ps.Security.ExternalAuth
+	switch {
+	case !ps.ExternalAuthOn():
+		a.log.Warn("external auth is not configured in Dynamic's dashboard: enter iss and jwksUrl under External Authentication and turn it on", "environment_id", a.cfg.EnvironmentID)
+	case ea.Iss != a.issuer:
+		a.log.Warn("Dynamic's dashboard iss differs from the iss this devserver signs with: sign-ins will fail with invalid_external_auth", "dashboard_iss", ea.Iss, "our_iss", a.issuer)
+	case jwksURL != "" && ea.JWKSURL != jwksURL:
+		a.log.Warn("Dynamic's dashboard jwksUrl is not the detected ngrok URL", "dashboard_jwksUrl", ea.JWKSURL, "ngrok_jwksUrl", jwksURL)
+	default:
+		a.log.Info("Dynamic's dashboard matches", "iss", ea.Iss, "jwksUrl", ea.JWKSURL)
+	}
 }
 
 // close releases what the app holds.

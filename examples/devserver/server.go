@@ -123,6 +123,11 @@ func (a *app) attachDynamic() error {
 			HTTPClient:    &http.Client{Timeout: a.timeout},
 			Logger:        dlog,
 		}
+		if a.dyn.SessionID() == "" { // invalid configuration: no network call is made
+			_, err := a.dyn.ProjectSettings(context.Background())
+			a.dyn = nil
+			return fmt.Errorf("DYNAMIC_ENVIRONMENT_ID / DYNAMIC_API_URL: %w", err)
+		}
 		return nil
 	}
 	localIssuer := firstNonEmpty(a.cfg.LocalIssuer, a.issuer)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/dynamictest"
 )
 
 func TestJWKSEndpoint(t *testing.T) {
@@ -410,5 +413,61 @@ func TestServeCommand(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
+	}
+}
+
+// Against a "real" Dynamic environment (dynamictest over HTTP, not the
+// local mount): no badge, sign-in works, start-up compares the dashboard.
+func TestRealEnvironment(t *testing.T) {
+	fake := dynamictest.NewServer(t, dynamictest.Config{})
+	cfg := testConfig(t)
+	cfg.EnvironmentID = strings.ToUpper(fake.EnvironmentID())
+	cfg.DynamicAPIURL = fake.URL()
+	ts := startApp(t, cfg)
+	if err := fake.Configure(func(c *dynamictest.Config) {
+		c.Issuer = defaultIssuer
+		c.JWKSURL = ts.url + jwksPath
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ts.app.compareDashboard(ctx, "")
+	if !strings.Contains(ts.logs.String(), "dashboard matches") {
+		t.Errorf("start-up comparison not logged:\n%s", ts.logs)
+	}
+	status, _, body := ts.do(t, "GET", "/", "", "")
+	if status != 200 || strings.Contains(string(body), "local-dynamic-badge") || !strings.Contains(string(body), `id="jwt-section-toggle"`) {
+		t.Errorf("home: %d\n%s", status, body)
+	}
+	status, _, body = ts.do(t, "POST", signInPath, "application/json", `{"sub":"real-user"}`)
+	if status != 200 {
+		t.Fatalf("sign-in: %d %s", status, body)
+	}
+	var res signInResponse
+	json.Unmarshal(body, &res)
+	if res.UserID != fake.UserID("real-user") {
+		t.Errorf("user %s, want %s", res.UserID, fake.UserID("real-user"))
+	}
+
+	fake.Configure(func(c *dynamictest.Config) { c.Issuer = "https://elsewhere.example" })
+	status, _, body = ts.do(t, "POST", signInPath, "application/json", `{"sub":"real-user"}`)
+	if msg := errorText(t, body); status != http.StatusUnauthorized || !strings.Contains(msg, "Check Dynamic's dashboard: iss must be exactly "+defaultIssuer) {
+		t.Errorf("mismatch: %d %s", status, msg)
+	}
+}
+
+// An environment id that is not a UUID is refused at start, by name.
+func TestInvalidEnvironmentID(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.EnvironmentID = "my-project"
+	a, err := newApp(cfg, newLogger(&syncBuffer{}, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	err = a.attach("http://127.0.0.1:3000")
+	if err == nil || !strings.Contains(err.Error(), "DYNAMIC_ENVIRONMENT_ID") || !strings.Contains(err.Error(), "not a UUID") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The real binary shuts down gracefully on SIGTERM and SIGINT, exit code 0.
+func TestSignalShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "devserver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := testConfig(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL)
+			cmd.Dir = cfg.Dir
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Dir}
+			stderr, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := make(chan string, 100)
+			go func() {
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			var all []string
+			deadline := time.After(20 * time.Second)
+		wait:
+			for {
+				select {
+				case l := <-lines:
+					all = append(all, l)
+					if listenLine.MatchString(l) {
+						break wait
+					}
+				case <-deadline:
+					cmd.Process.Kill()
+					t.Fatalf("no listening line:\n%s", strings.Join(all, "\n"))
+				}
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			for l := range lines {
+				all = append(all, l)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("exit: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("did not stop")
+			}
+			if !strings.Contains(strings.Join(all, "\n"), "msg=stopped") {
+				t.Errorf("no graceful stop logged:\n%s", strings.Join(all, "\n"))
+			}
+		})
+	}
+}

@@ -236,7 +236,7 @@ func TestSignInWithExternalJWT(t *testing.T) {
 	if len(u.VerifiedCredentials) != 2 || u.VerifiedCredentials[0].PublicIdentifier != "alice@example.test" {
 		t.Errorf("verified credentials = %+v (publicIdentifier fallback)", u.VerifiedCredentials)
 	}
-	if len(u.Raw) == 0 || sess.RequestID == "" {
+	if !json.Valid(sess.Raw) || sess.RequestID == "" {
 		t.Errorf("Raw or RequestID missing")
 	}
 	if s := sess.String(); strings.Contains(s, testAccessToken) || !strings.Contains(s, u.ID) {

@@ -100,6 +100,73 @@ func BenchmarkSignInWarm_dynamictest(b *testing.B) {
 	b.ReportMetric(float64(ct.signin.Load()-signin)/float64(b.N), "signin-roundtrips/op")
 }
 
+// barePoster posts the sign-in body with the SDK's headers and a
+// pre-computed device signature over a seeded nonce: the client's request
+// without the client.
+type barePoster struct {
+	b       *testing.B
+	hc      *http.Client
+	url     string
+	body    []byte
+	headers http.Header
+	pre     [][2]string // nonce, signature
+	next    int
+}
+
+// newBarePoster seeds n nonces into fake and signs them before any timing.
+func newBarePoster(b *testing.B, fake *dynamictest.Server, token string, n int) *barePoster {
+	device, err := dynamic.NewDeviceKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	session, _ := dynamic.NewDeviceKey()
+	p := &barePoster{
+		b: b, hc: &http.Client{Transport: loopbackTransport()},
+		url:  fake.URL() + "/sdk/" + fake.EnvironmentID() + "/externalAuth/signin",
+		body: []byte(`{"jwt":"` + token + `"}`),
+		headers: http.Header{
+			"Content-Type":                {"application/json"},
+			"x-dyn-api-version":           {"API/" + dynamic.APIVersion},
+			"x-dynamic-platform":          {dynamic.Platform},
+			"x-dyn-request-id":            {"dttUAmybDOPk6J3pQvNb0NYKRz13yotzFx1dR4BXmmeBvF3X2D"},
+			"x-dyn-session-id":            {"m1IpNZbQuefp0IPngn2rsdaQeJka56Nh"},
+			"x-dyn-version":               {"ClientSDK/" + dynamic.SDKVersion},
+			"x-dyn-session-public-key":    {session.PublicKeyHex()},
+			dynamic.HeaderDevicePublicKey: {device.PublicKeyHex()},
+		},
+	}
+	nonces := make([]string, n)
+	for i := range nonces {
+		var raw [16]byte
+		rand.Read(raw[:])
+		nonces[i] = hex.EncodeToString(raw[:])
+		sig, err := device.SignNonce(nonces[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.pre = append(p.pre, [2]string{nonces[i], sig})
+	}
+	fake.SeedNonces(nonces...)
+	return p
+}
+
+func (p *barePoster) post() {
+	req, _ := http.NewRequest("POST", p.url, bytes.NewReader(p.body))
+	req.Header = p.headers.Clone()
+	req.Header[dynamic.HeaderDeviceNonce] = []string{p.pre[p.next][0]}
+	req.Header[dynamic.HeaderDeviceSignedNonce] = []string{p.pre[p.next][1]}
+	p.next++
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		p.b.Fatal(resp.Status)
+	}
+}
+
 // BenchmarkFloorBarePost_dynamictest is its floor: a bare http.Client POST
 // of the same body with the same headers to the same fake, over the same
 // kind of transport. The device signatures are computed over seeded nonces
@@ -108,53 +175,42 @@ func BenchmarkSignInWarm_dynamictest(b *testing.B) {
 func BenchmarkFloorBarePost_dynamictest(b *testing.B) {
 	issuer, jwksURL, token := benchIdP(b)
 	fake := dynamictest.NewServer(b, dynamictest.Config{Issuer: issuer, JWKSURL: jwksURL})
-	device, err := dynamic.NewDeviceKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	session, _ := dynamic.NewDeviceKey()
-	type signed struct{ nonce, sig string }
-	pre := make([]signed, b.N+1)
-	nonces := make([]string, len(pre))
-	for i := range pre {
-		var n [16]byte
-		rand.Read(n[:])
-		pre[i].nonce = hex.EncodeToString(n[:])
-		pre[i].sig, _ = device.SignNonce(pre[i].nonce)
-		nonces[i] = pre[i].nonce
-	}
-	fake.SeedNonces(nonces...)
-	hc := &http.Client{Transport: loopbackTransport()}
-	url := fake.URL() + "/sdk/" + fake.EnvironmentID() + "/externalAuth/signin"
-	body := []byte(`{"jwt":"` + token + `"}`)
-	post := func(s signed) {
-		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
-		req.Header = http.Header{
-			"Content-Type":                  {"application/json"},
-			"x-dyn-api-version":             {"API/" + dynamic.APIVersion},
-			"x-dynamic-platform":            {dynamic.Platform},
-			"x-dyn-request-id":              {"dttUAmybDOPk6J3pQvNb0NYKRz13yotzFx1dR4BXmmeBvF3X2D"},
-			"x-dyn-session-id":              {"m1IpNZbQuefp0IPngn2rsdaQeJka56Nh"},
-			"x-dyn-version":                 {"ClientSDK/" + dynamic.SDKVersion},
-			"x-dyn-session-public-key":      {session.PublicKeyHex()},
-			dynamic.HeaderDeviceNonce:       {s.nonce},
-			dynamic.HeaderDevicePublicKey:   {device.PublicKeyHex()},
-			dynamic.HeaderDeviceSignedNonce: {s.sig},
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatal(resp.Status)
-		}
-	}
-	post(pre[b.N]) // warm the connection and the fake's JWKS cache
+	p := newBarePoster(b, fake, token, b.N+1)
+	p.post() // warm the connection and the fake's JWKS cache
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		post(pre[i])
+		p.post()
 	}
+}
+
+// BenchmarkSignInWarmOverhead_dynamictest alternates a warm client sign-in
+// and the bare POST against the same dynamictest and reports the time ratio
+// as x-floor (robust to load drift on a shared machine).
+func BenchmarkSignInWarmOverhead_dynamictest(b *testing.B) {
+	issuer, jwksURL, token := benchIdP(b)
+	fake := dynamictest.NewServer(b, dynamictest.Config{Issuer: issuer, JWKSURL: jwksURL})
+	p := newBarePoster(b, fake, token, b.N+1)
+	p.post()
+	c := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), HTTPClient: &http.Client{Transport: loopbackTransport()}}
+	ctx := context.Background()
+	if _, err := c.SignInWithExternalJWT(ctx, token, nil); err != nil {
+		b.Fatal(err)
+	}
+	var client, floor time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := c.SignInWithExternalJWT(ctx, token, nil); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		p.post()
+		end := time.Now()
+		client += mid.Sub(start)
+		floor += end.Sub(mid)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(client)/float64(floor), "x-floor")
 }

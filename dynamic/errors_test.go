@@ -480,8 +480,8 @@ func TestMalformedDynamicAnswers(t *testing.T) {
 		{"signin no env id", "", "", `{"user":{"id":"u","verifiedCredentials":[]},"expiresAt":1795470667}`, "projectEnvironmentId is missing"},
 		{"signin credential wrong type", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[{"id":5}]},"expiresAt":1795470667}`, `field "user.verifiedCredentials.id"`},
 		{"signin string", "", "", `"ok"`, "body is JSON but not an object"},
-		{"signin user string", "", "", `{"user":"u","expiresAt":1795470667}`, "user is missing or not an object"},
-		{"signin user array", "", "", `{"user":[],"expiresAt":1795470667}`, "user is missing or not an object"},
+		{"signin user string", "", "", `{"user":"u","expiresAt":1795470667}`, `field "user" is a JSON string`},
+		{"signin user array", "", "", `{"user":[],"expiresAt":1795470667}`, `field "user" is a JSON array`},
 		{"signin deeply nested", "", "", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), "not JSON"},
 		{"signin truncated", "", "", `{"user":{"id":"u"`, "body is not JSON"},
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -43,6 +42,9 @@ type Session struct {
 	ElevatedAccessToken string
 	// RequestID is the x-dyn-request-id of the sign-in request.
 	RequestID string
+	// Raw is the complete answer as received (it contains the tokens), for
+	// fields this package does not model.
+	Raw json.RawMessage
 }
 
 // String describes the session without its tokens, so that printing a
@@ -56,7 +58,7 @@ func (s Session) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("user_id", s.User.ID), slog.Time("expires_at", s.ExpiresAt))
 }
 
-// User is Dynamic's SdkUser (subset; Raw holds the whole object).
+// User is Dynamic's SdkUser (subset; Session.Raw holds the whole answer).
 type User struct {
 	ID                       string `json:"id"`
 	ProjectEnvironmentID     string `json:"projectEnvironmentId"`
@@ -73,8 +75,6 @@ type User struct {
 	// VerifiedCredentials are the user's credentials; external-JWT sign-in
 	// creates one with Format "externalUser".
 	VerifiedCredentials []VerifiedCredential `json:"verifiedCredentials"`
-	// Raw is the complete user object as received.
-	Raw json.RawMessage `json:"-"`
 }
 
 // ExternalUserID returns the public identifier (the external JWT's sub) of
@@ -117,33 +117,13 @@ type VerifiedCredential struct {
 
 // verifyResponse is the wire form of VerifyResponse.
 type verifyResponse struct {
-	User                *userWire `json:"user"`
-	ExpiresAt           *float64  `json:"expiresAt"`
-	MinifiedJWT         string    `json:"minifiedJwt"`
-	JWT                 string    `json:"jwt"`
-	MFAToken            string    `json:"mfaToken"`
-	ElevatedAccessToken *string   `json:"elevatedAccessToken"`
+	User                *User    `json:"user"`
+	ExpiresAt           *float64 `json:"expiresAt"`
+	MinifiedJWT         string   `json:"minifiedJwt"`
+	JWT                 string   `json:"jwt"`
+	MFAToken            string   `json:"mfaToken"`
+	ElevatedAccessToken *string  `json:"elevatedAccessToken"`
 }
-
-// userWire decodes a User and keeps its raw bytes.
-type userWire struct {
-	User
-}
-
-// UnmarshalJSON decodes the user object and records it in Raw.
-func (u *userWire) UnmarshalJSON(data []byte) error {
-	if len(data) == 0 || data[0] != '{' {
-		return errNotObject
-	}
-	type plain User // no methods: no recursion
-	if err := json.Unmarshal(data, (*plain)(&u.User)); err != nil {
-		return err
-	}
-	u.User.Raw = bytes.Clone(data)
-	return nil
-}
-
-var errNotObject = errors.New("not an object")
 
 // decodeVerifyResponse parses a sign-in answer and checks the fields the API
 // model requires: user (with id, projectEnvironmentId and a
@@ -156,9 +136,6 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 	}
 	var vr verifyResponse
 	if err := json.Unmarshal(t, &vr); err != nil {
-		if errors.Is(err, errNotObject) {
-			return nil, badResponse(op, "user is missing or not an object")
-		}
 		return nil, decodeError(op, t, err)
 	}
 	if vr.User == nil {
@@ -171,7 +148,7 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 	if exp <= 0 || exp > 1e11 || math.IsNaN(exp) {
 		return nil, badResponse(op, "expiresAt %v is not a unix time in seconds", exp)
 	}
-	u := &vr.User.User
+	u := vr.User
 	switch {
 	case u.VerifiedCredentials == nil:
 		return nil, badResponse(op, "user.verifiedCredentials is missing or not an array")
@@ -180,7 +157,7 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 	case u.ProjectEnvironmentID == "":
 		return nil, badResponse(op, "user.projectEnvironmentId is missing")
 	}
-	if err := camelPublicIdentifiers(u); err != nil {
+	if err := camelPublicIdentifiers(u, t); err != nil {
 		return nil, badResponse(op, "user.verifiedCredentials: %v", err)
 	}
 	sess := &Session{
@@ -189,6 +166,7 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 		MFAToken:    vr.MFAToken,
 		ExpiresAt:   time.Unix(0, int64(exp*1e9)).UTC(),
 		User:        *u,
+		Raw:         json.RawMessage(t), // data is ours and never reused
 	}
 	if vr.ElevatedAccessToken != nil {
 		sess.ElevatedAccessToken = *vr.ElevatedAccessToken
@@ -200,27 +178,29 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 // where "public_identifier" was absent. The API model spells it
 // public_identifier; some fakes (the SDK recordings' among them) send the
 // camelCase name. Only such answers pay for the second pass.
-func camelPublicIdentifiers(u *User) error {
+func camelPublicIdentifiers(u *User, body []byte) error {
 	missing := false
 	for i := range u.VerifiedCredentials {
 		if u.VerifiedCredentials[i].PublicIdentifier == "" {
 			missing = true
 		}
 	}
-	if !missing || !bytes.Contains(u.Raw, []byte(`"publicIdentifier"`)) {
+	if !missing || !bytes.Contains(body, []byte(`"publicIdentifier"`)) {
 		return nil
 	}
 	var camel struct {
-		VerifiedCredentials []struct {
-			PublicIdentifier string `json:"publicIdentifier"`
-		} `json:"verifiedCredentials"`
+		User struct {
+			VerifiedCredentials []struct {
+				PublicIdentifier string `json:"publicIdentifier"`
+			} `json:"verifiedCredentials"`
+		} `json:"user"`
 	}
-	if err := json.Unmarshal(u.Raw, &camel); err != nil {
+	if err := json.Unmarshal(body, &camel); err != nil {
 		return err
 	}
-	for i := range u.VerifiedCredentials {
-		if vc := &u.VerifiedCredentials[i]; vc.PublicIdentifier == "" && i < len(camel.VerifiedCredentials) {
-			vc.PublicIdentifier = camel.VerifiedCredentials[i].PublicIdentifier
+	for i, c := range camel.User.VerifiedCredentials {
+		if i < len(u.VerifiedCredentials) && u.VerifiedCredentials[i].PublicIdentifier == "" {
+			u.VerifiedCredentials[i].PublicIdentifier = c.PublicIdentifier
 		}
 	}
 	return nil

@@ -229,6 +229,9 @@ func (r *Ring) notifyLocked() {
 // must not call the Ring (nor cancel). cancel stops notifications; it may be
 // called more than once.
 func (r *Ring) Subscribe(fn func([]jwks.Key)) (cancel func()) {
+	if fn == nil {
+		return func() {}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := r.nextSub

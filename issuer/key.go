@@ -25,12 +25,12 @@ const (
 	// DefaultKeyBits is the RSA modulus size GenerateKey uses when asked for 0 bits.
 	DefaultKeyBits = 2048
 	// MinKeyBits is the smallest RSA modulus any function of this package accepts.
-	MinKeyBits = 2048
+	MinKeyBits = jwks.MinBits
 	// MaxKeyBits is the largest RSA modulus GenerateKey will generate (and any
 	// parser accepts): larger keys only make every signature slower.
-	MaxKeyBits = 16384
+	MaxKeyBits = jwks.MaxBits
 	// MaxKIDLen is the longest key ID accepted, in bytes.
-	MaxKIDLen = 255
+	MaxKIDLen = jwks.MaxKIDLen
 )
 
 // ErrInvalidKey is wrapped by every error about a key that cannot be used:

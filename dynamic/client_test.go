@@ -681,3 +681,35 @@ func waitFor(t testing.TB, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestSettingsRefreshFailureKeepsPreviousForAMinute(t *testing.T) {
+	f := setup(t)
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.client.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ctx := context.Background()
+	if _, err := f.client.ProjectSettings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.settingsBody = []byte("<html>oops</html>")
+	advance(SettingsTTL)
+	if _, err := f.client.ProjectSettings(ctx); !errors.Is(err, ErrBadResponse) {
+		t.Fatalf("refresh error = %v", err)
+	}
+	advance(30 * time.Second)
+	ps, err := f.client.ProjectSettings(ctx)
+	if err != nil || ps.Security.ExternalAuth.Iss == "" {
+		t.Fatalf("previous settings not served: %v", err)
+	}
+	if n := f.count("GET", "/settings"); n != 2 {
+		t.Errorf("%d settings requests, want 2 (no retry within the minute)", n)
+	}
+	advance(31 * time.Second)
+	if _, err := f.client.ProjectSettings(ctx); err == nil {
+		t.Error("no retry after the minute")
+	}
+	if n := f.count("GET", "/settings"); n != 3 {
+		t.Errorf("%d settings requests, want 3", n)
+	}
+}

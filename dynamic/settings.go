@@ -13,6 +13,10 @@ import (
 // SettingsTTL is how long ProjectSettings are cached, as in the JS SDK.
 const SettingsTTL = 5 * time.Minute
 
+// settingsRetry is how long previous settings stay in use after a failed
+// refresh.
+const settingsRetry = time.Minute
+
 // ProjectSettings is the subset of an environment's settings that external
 // JWT sign-in depends on, plus the whole document in Raw.
 type ProjectSettings struct {
@@ -100,7 +104,9 @@ func decodeSettings(data []byte) (*ProjectSettings, error) {
 // ProjectSettings returns the environment's settings:
 // GET {BaseURL}/sdk/{environmentId}/settings?sdkVersion=ClientSDK%2F1.27.1,
 // with the SDK's headers. Results are cached for SettingsTTL; concurrent
-// callers share one request. The returned value is shared: do not modify it.
+// callers share one request. When a refresh fails, the error is returned
+// and the previous settings are served for another minute before the next
+// attempt. The returned value is shared: do not modify it.
 func (c *Client) ProjectSettings(ctx context.Context) (*ProjectSettings, error) {
 	st, err := c.state()
 	if err != nil {
@@ -178,6 +184,11 @@ func (s *clientState) startSettingsFetch(ctx context.Context) *flight {
 		defer sc.mu.Unlock()
 		sc.inflight = nil
 		if err != nil {
+			if sc.value != nil {
+				// Keep serving the previous settings and retry in a minute
+				// rather than on every call while Dynamic has trouble.
+				sc.fetched = s.now().Add(settingsRetry - SettingsTTL)
+			}
 			return err
 		}
 		sc.value, sc.fetched = ps, s.now()

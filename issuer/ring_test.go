@@ -155,7 +155,7 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 	})()
 	iss := newTestIssuer(t, Config{Keys: ring})
 
-	const workers, perWorker, maxRotations = 8, 25, 500
+	const workers, perWorker, maxRotations = 8, 50, 500
 	next := make([]*Key, maxRotations)
 	for n := range next {
 		next[n] = withKID(t, base, fmt.Sprintf("k%d", n+1))
@@ -164,15 +164,25 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 	errs := make(chan error, workers*perWorker+1)
 	stop := make(chan struct{})
 	rotated := make(chan int)
+	// The rotator rotates whenever another token has been issued, so
+	// rotations are spread over the whole run, while other workers are in
+	// the middle of Issue.
+	var issued atomic.Int64
 	go func() {
 		n := 0
 		defer func() { rotated <- n }()
-		for ; n < maxRotations; n++ {
+		last := int64(0)
+		for n < maxRotations {
 			select {
 			case <-stop:
 				return
 			default:
+			}
+			if cur := issued.Load(); cur == last {
 				runtime.Gosched()
+				continue
+			} else {
+				last = cur
 			}
 			if err := ring.Stage(next[n]); err != nil {
 				errs <- err
@@ -182,6 +192,7 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 				errs <- err
 				return
 			}
+			n++
 		}
 	}()
 	seen := sync.Map{}
@@ -206,6 +217,7 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 					return
 				}
 				seen.Store(h.KID, true)
+				issued.Add(1)
 			}
 		}()
 	}

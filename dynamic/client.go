@@ -149,9 +149,10 @@ func (c *Client) SessionID() string {
 	return headerValue(st.headers, HeaderSessionID)
 }
 
-// Prefetch loads the project settings and, in environments that are not
-// cookie-based, fills the nonce pool, so that the next sign-in costs exactly
-// one HTTP round trip. Calling it at start-up is optional.
+// Prefetch loads the project settings (GET /sdk/{environmentId}/settings)
+// and, in environments that are not cookie-based, fills the nonce pool (GET
+// /sdk/{environmentId}/nonces?count=5), so that the next sign-in costs
+// exactly one HTTP round trip. Calling it at start-up is optional.
 func (c *Client) Prefetch(ctx context.Context) error {
 	st, err := c.state()
 	if err != nil {

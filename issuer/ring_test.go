@@ -235,3 +235,113 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 		t.Error("no rotation happened while issuing")
 	}
 }
+
+// TestRetentionCoversTokens runs issuance, rotation and pruning together
+// on a fast fake clock (every reading advances it a minute; MaxTTL and TTL
+// are one hour) and checks the rule the ring exists for: every token that
+// has not expired carries a published kid. Each worker re-checks all its
+// earlier tokens after every Issue, so tokens are checked throughout their
+// lifetime, across many rotations and prunes. Run with -race.
+func TestRetentionCoversTokens(t *testing.T) {
+	base := testKeys(t)[0]
+	var clock atomic.Int64
+	clock.Store(fixedTime.UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Add(int64(time.Minute))) }
+	ring, err := NewRing(withKID(t, base, "r0"), &RingOptions{MaxTTL: time.Hour, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	var published atomic.Pointer[map[string]bool]
+	defer ring.Subscribe(func(keys []jwks.Key) {
+		m := map[string]bool{}
+		for _, k := range keys {
+			m[k.ID] = true
+		}
+		published.Store(&m)
+	})()
+	iss := newTestIssuer(t, Config{Keys: ring, Now: now, TTL: time.Hour})
+
+	const workers, perWorker, maxRotations = 4, 40, 2000
+	next := make([]*Key, maxRotations)
+	for n := range next {
+		next[n] = withKID(t, base, fmt.Sprintf("r%d", n+1))
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	errs := make(chan error, workers+1)
+	go func() {
+		defer close(done)
+		for n := 0; n < maxRotations; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := ring.Stage(next[n]); err != nil {
+				errs <- err
+				return
+			}
+			if err := ring.Rotate(); err != nil {
+				errs <- err
+				return
+			}
+			ring.Prune()
+			runtime.Gosched()
+		}
+	}()
+	type issued struct {
+		kid string
+		exp int64
+	}
+	var wg sync.WaitGroup
+	var pruned, checks atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []issued
+			for i := 0; i < perWorker; i++ {
+				token, err := iss.Issue(context.Background(), Claims{Subject: "u"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				parts := strings.Split(token, ".")
+				var h struct{ KID string }
+				var c struct{ Exp int64 }
+				hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+				cb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+				if json.Unmarshal(hb, &h) != nil || json.Unmarshal(cb, &c) != nil {
+					errs <- fmt.Errorf("bad token %q", token)
+					return
+				}
+				mine = append(mine, issued{h.KID, c.Exp})
+				pub := *published.Load()
+				after := now().Unix() // read after the published set
+				for _, tok := range mine {
+					checks.Add(1)
+					if pub[tok.kid] {
+						continue
+					}
+					if tok.exp > after {
+						errs <- fmt.Errorf("kid %q unpublished while its token is valid until %d (now %d)", tok.kid, tok.exp, after)
+						return
+					}
+					pruned.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d checks, %d of them of expired tokens whose key was pruned", checks.Load(), pruned.Load())
+	if pruned.Load() == 0 {
+		t.Error("no key was pruned during the test: the fake clock is too slow")
+	}
+}

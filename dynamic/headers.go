@@ -3,6 +3,7 @@ package dynamic
 import (
 	"crypto/rand"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -87,7 +88,9 @@ func baseHeaders(sessionID, sessionPublicKey, userAgent string, overrides http.H
 			}
 		}
 		if len(values) > 0 {
-			h[name] = append([]string(nil), values...)
+			// Full slice: a RoundTripper's Header.Add must not write into
+			// the backing array shared by all requests.
+			h[name] = slices.Clip(slices.Clone(values))
 		}
 	}
 	return h

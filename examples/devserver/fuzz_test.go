@@ -73,3 +73,56 @@ func FuzzJWTBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDotenv: parsing never panics, and updating the four JWT_PROVIDER_*
+// lines of a quote-free file leaves every other variable as it was.
+func FuzzDotenv(f *testing.F) {
+	for _, s := range []string{
+		"A=1\nB='x'\n",
+		"JWT_PROVIDER_KID=old\nexport JWT_PROVIDER_ISSUER=x # c\n",
+		"X=\"multi\nline\"\nJWT_PROVIDER_PRIVATE_KEY='{\"a\":1}'\n",
+		"\ufeffA=1\r\nB=2",
+		"=novalue\n#c\n  \n1A=2\n",
+	} {
+		f.Add([]byte(s))
+	}
+	vals := map[string]string{
+		"JWT_PROVIDER_KID": "k", "JWT_PROVIDER_ISSUER": "https://i.example",
+		"JWT_PROVIDER_PUBLIC_KEY": "'{\"p\":1}'", "JWT_PROVIDER_PRIVATE_KEY": "'{\"s\":1}'",
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		before, _ := parseDotenv(data)
+		out := updateDotenv(data, keygenHeader, envOrder, vals)
+		after, _ := parseDotenv(out)
+		if strings.ContainsAny(string(data), "'\"\r") {
+			return
+		}
+		for k, v := range before {
+			if _, ours := vals[k]; !ours && after[k] != v {
+				t.Fatalf("%s changed from %q to %q\nin:\n%s\nout:\n%s", k, v, after[k], data, out)
+			}
+		}
+		if after["JWT_PROVIDER_KID"] != "k" || after["JWT_PROVIDER_PRIVATE_KEY"] != `{"s":1}` {
+			t.Fatalf("our lines not set:\n%s", out)
+		}
+	})
+}
+
+// FuzzNgrokTunnels: whatever the agent answers, a picked tunnel is an
+// https URL.
+func FuzzNgrokTunnels(f *testing.F) {
+	f.Add([]byte(`{"tunnels":[{"public_url":"https://a.ngrok-free.app","proto":"https","config":{"addr":"http://localhost:3000"}}]}`), 3000)
+	f.Add([]byte(`{"tunnels":[{"public_url":"http://a","proto":"http"},{"public_url":"https://b","proto":"https","config":{"addr":"3001"}}]}`), 3001)
+	f.Add([]byte(`{"tunnels":null}`), 0)
+	f.Fuzz(func(t *testing.T, data []byte, port int) {
+		var body struct {
+			Tunnels []ngrokTunnel `json:"tunnels"`
+		}
+		if json.Unmarshal(data, &body) != nil {
+			return
+		}
+		if tun := pickTunnel(body.Tunnels, port); tun != nil && (tun.Proto != "https" || !validPublicURL(tun.PublicURL)) {
+			t.Fatalf("picked %+v", tun)
+		}
+	})
+}

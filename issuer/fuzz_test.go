@@ -84,6 +84,7 @@ func FuzzParsePEM(f *testing.F) {
 	}
 	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"), "k")
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"), "")
+	f.Add(append(readFixture(f, "cert.pem"), readFixture(f, "pkcs1.pem")...), "")
 	f.Add([]byte{}, "")
 	f.Fuzz(func(t *testing.T, data []byte, kid string) {
 		k, err := ParsePEM(data, kid)

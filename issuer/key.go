@@ -479,13 +479,31 @@ func ParsePublicJWK(data []byte) (jwks.Key, error) {
 }
 
 // ParsePEM parses a PEM-encoded RSA private key: PKCS#1 ("RSA PRIVATE
-// KEY") or PKCS#8 ("PRIVATE KEY"). Encrypted PEM is not supported. An empty
+// KEY") or PKCS#8 ("PRIVATE KEY"). In a bundle (say, certificate + key)
+// the first private key block is used. Encrypted PEM is not supported. An empty
 // kid means the RFC 7638 thumbprint of the public key. The key is validated
 // and precomputed once here.
 //
 // Errors wrap ErrInvalidKey and never contain key material.
 func ParsePEM(data []byte, kid string) (*Key, error) {
-	block, _ := pem.Decode(data)
+	// Use the first private key block, so bundles (certificate + key)
+	// work; otherwise report on the first block.
+	var first, block *pem.Block
+	for rest := data; block == nil; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if first == nil {
+			first = b
+		}
+		if strings.Contains(b.Type, "PRIVATE KEY") {
+			block = b
+		}
+	}
+	if block == nil {
+		block = first
+	}
 	if block == nil {
 		hint := ""
 		if strings.HasPrefix(strings.TrimSpace(string(data)), "{") {

@@ -302,6 +302,11 @@ func TestParsePEM(t *testing.T) {
 	if !pkcs1.pub.Equal(pkcs8.pub) || pkcs8.ID() != "k8" || pkcs1.ID() != jwks.Thumbprint(pkcs1.pub) {
 		t.Errorf("PKCS#1 and PKCS#8 of the same key differ: %v %v", pkcs1, pkcs8)
 	}
+	// A certificate + key bundle: the key is found.
+	bundle := append(readFixture(t, "cert.pem"), readFixture(t, "pkcs8.pem")...)
+	if k, err := ParsePEM(bundle, ""); err != nil || !k.pub.Equal(pkcs8.pub) {
+		t.Errorf("bundle: %v, %v", k, err)
+	}
 	// Leading text (as openssl sometimes writes) is skipped.
 	if _, err := ParsePEM(append([]byte("Bag Attributes\n"), readFixture(t, "pkcs8.pem")...), ""); err != nil {
 		t.Error(err)
@@ -316,6 +321,7 @@ func TestParsePEM(t *testing.T) {
 		{"jwk", string(readFixture(t, "other.jwk.json")), "", "use ParseJWK"},
 		{"truncated", string(readFixture(t, "pkcs8.pem"))[:200], "", "no PEM block"},
 		{"public", string(readFixture(t, "public.pem")), "", "holds no private key"},
+		{"certificate only", string(readFixture(t, "cert.pem")), "", "holds no private key"},
 		{"encrypted pkcs8", string(readFixture(t, "pkcs8-encrypted.pem")), "", "encrypted"},
 		{"encrypted pkcs1", string(readFixture(t, "pkcs1-encrypted.pem")), "", "encrypted"},
 		{"ec pkcs8", string(readFixture(t, "ec-pkcs8.pem")), "", "needs an RSA key"},

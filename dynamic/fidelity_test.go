@@ -1,9 +1,11 @@
 package dynamic
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -253,5 +255,76 @@ func TestRecordedRefillCarriesSessionKey(t *testing.T) {
 	}
 	if _, ok := nonceFetches[1].Headers[HeaderSessionPublicKey]; !ok {
 		t.Error("refill lacks the session key")
+	}
+}
+
+// TestWireHeaderCasing reads our sign-in request off a raw TCP connection and
+// checks that the SDK's own headers carry the recordings' exact name casing
+// (Content-Type, lower-case x-dyn-* and x-dynamic-*). HTTP names are
+// case-insensitive; this only guards against surprises with strict proxies.
+func TestWireHeaderCasing(t *testing.T) {
+	recs := mustLoadRecording("node-success")
+	want := map[string]string{} // lower → recorded spelling
+	for _, r := range recs {
+		if r.Route == "externalAuthSignin" {
+			for _, kv := range r.RawHeaders {
+				if !runtimeHeaders[strings.ToLower(kv[0])] {
+					want[strings.ToLower(kv[0])] = kv[0]
+				}
+			}
+		}
+	}
+	f := setup(t)
+	if err := f.client.Prefetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	names := make(chan []string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			names <- nil
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		var got []string
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+			if name, _, ok := strings.Cut(line, ":"); ok {
+				got = append(got, name)
+			}
+		}
+		names <- got
+		body := loadCanned(t, "signinOk")
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	}()
+	// Same client state (settings, pool), pointed at the raw listener.
+	st := f.client.st
+	st.signinURL = "http://" + ln.Addr().String() + "/api/v0/sdk/" + testEnv + "/externalAuth/signin"
+	if _, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := <-names
+	seen := map[string]bool{}
+	for _, n := range got {
+		if w, ok := want[strings.ToLower(n)]; ok {
+			seen[w] = true
+			if n != w {
+				t.Errorf("header name %q on the wire, the SDK sends %q", n, w)
+			}
+		}
+	}
+	for _, w := range want {
+		if !seen[w] {
+			t.Errorf("header %q not sent", w)
+		}
 	}
 }

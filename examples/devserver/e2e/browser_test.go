@@ -201,7 +201,15 @@ func (p *page) open(path string) {
 func (p *page) shot(name string) {
 	p.t.Helper()
 	p.step++
-	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	var buf []byte
+	var err error
+	// A page in the middle of a navigation has no size for a moment.
+	for try := 0; try < 20; try++ {
+		if buf, err = chromedp.Run(p.ctx, chromedp.FullScreenshot(100)); err == nil || p.ctx.Err() != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		p.t.Errorf("screenshot %s: %v", name, err)
 		return

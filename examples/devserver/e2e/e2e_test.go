@@ -139,8 +139,9 @@ func TestGenerateAndSignInReachesDashboard(t *testing.T) {
 	p.checkSessionCookies()
 
 	p.click("#sign-out")
-	p.waitFor("sign-out has left the dashboard or removed the user",
-		`location.pathname !== "/dashboard" || !document.querySelector("#external-user-id")`)
+	p.waitFor("sign-out has loaded a page without the user",
+		`document.readyState === "complete" &&
+		 (location.pathname !== "/dashboard" || !document.querySelector("#external-user-id"))`)
 	p.shot("signed-out")
 	p.open("/dashboard")
 	if e := p.get("#external-user-id"); e.Visible && strings.Contains(e.Text, sub) {
@@ -274,7 +275,8 @@ func TestPasteTokenAuthenticate(t *testing.T) {
 func (p *page) waitDashboard() {
 	p.t.Helper()
 	p.waitFor("the browser is on /dashboard showing a user (or an error is shown)",
-		`(location.pathname === "/dashboard" && document.querySelector("#external-user-id")) ||
+		`(location.pathname === "/dashboard" && document.readyState === "complete" &&
+		  document.querySelector("#external-user-id")) ||
 		 (document.querySelector("#error") && document.querySelector("#error").offsetParent !== null &&
 		  document.querySelector("#error").innerText.trim() !== "")`)
 	if p.path() != "/dashboard" {

@@ -713,3 +713,35 @@ func TestSettingsRefreshFailureKeepsPreviousForAMinute(t *testing.T) {
 		t.Errorf("%d settings requests, want 3", n)
 	}
 }
+
+func TestConcurrentSignInsUseEachNonceOnce(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				if _, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
+					t.Error(err) // the fake answers 400 for a reused nonce
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.count("GET", "/settings"); n != 1 {
+		t.Errorf("settings fetched %d times, want 1", n)
+	}
+	signins, nonceFetches := f.count("POST", "/signin"), f.count("GET", "/nonces")
+	if signins != 80 {
+		t.Errorf("%d sign-ins, want 80", signins)
+	}
+	// 80 nonces needed, 5 per fetch: at least 16 fetches, and not many more
+	// (waiters share refills).
+	t.Logf("nonce fetches: %d", nonceFetches)
+	if nonceFetches < 16 || nonceFetches > 24 {
+		t.Errorf("%d nonce fetches for 80 sign-ins", nonceFetches)
+	}
+}

@@ -60,16 +60,16 @@ func (s Session) LogValue() slog.Value {
 
 // User is Dynamic's SdkUser (subset; Session.Raw holds the whole answer).
 type User struct {
-	ID                       string `json:"id"`
-	ProjectEnvironmentID     string `json:"projectEnvironmentId"`
-	SessionID                string `json:"sessionId"`
-	Email                    string `json:"email"`
-	Username                 string `json:"username"`
-	FirstName                string `json:"firstName"`
-	LastName                 string `json:"lastName"`
-	Scope                    string `json:"scope"` // space-separated, e.g. "user:basic"
-	NewUser                  bool   `json:"newUser"`
-	LastVerifiedCredentialID string `json:"lastVerifiedCredentialId"`
+	ID                       string `json:"id"`                       // Dynamic user id (UUID)
+	ProjectEnvironmentID     string `json:"projectEnvironmentId"`     // the environment id
+	SessionID                string `json:"sessionId"`                // Dynamic's auth session id
+	Email                    string `json:"email"`                    // from the external JWT's email claim, if any
+	Username                 string `json:"username"`                 // optional profile field
+	FirstName                string `json:"firstName"`                // optional profile field
+	LastName                 string `json:"lastName"`                 // optional profile field
+	Scope                    string `json:"scope"`                    // space-separated, e.g. "user:basic"
+	NewUser                  bool   `json:"newUser"`                  // first sign-in of this user
+	LastVerifiedCredentialID string `json:"lastVerifiedCredentialId"` // credential used to sign in
 	// Metadata is the user's free-form metadata object.
 	Metadata json.RawMessage `json:"metadata"`
 	// VerifiedCredentials are the user's credentials; external-JWT sign-in
@@ -101,17 +101,18 @@ func (u *User) HasScope(scope string) bool {
 // VerifiedCredential is Dynamic's JwtVerifiedCredential (subset). Its wire
 // names mix camelCase and snake_case (public_identifier, wallet_name, …).
 type VerifiedCredential struct {
-	ID     string `json:"id"`
+	ID     string `json:"id"`     // credential id (UUID)
 	Format string `json:"format"` // blockchain, email, oauth, passkey, phoneNumber, externalUser, totp
 	// PublicIdentifier is "public_identifier" on the wire (the API model's
 	// name); "publicIdentifier" is accepted too, since some fakes send it.
+	// For the externalUser credential it is the external JWT's sub.
 	PublicIdentifier string `json:"public_identifier"`
-	Email            string `json:"email"`
-	SignInEnabled    bool   `json:"signInEnabled"`
-	Address          string `json:"address"`
-	Chain            string `json:"chain"`
-	WalletName       string `json:"wallet_name"`
-	OAuthProvider    string `json:"oauth_provider"`
+	Email            string `json:"email"`          // email credentials
+	SignInEnabled    bool   `json:"signInEnabled"`  // usable to sign in
+	Address          string `json:"address"`        // blockchain credentials
+	Chain            string `json:"chain"`          // blockchain credentials
+	WalletName       string `json:"wallet_name"`    // blockchain credentials
+	OAuthProvider    string `json:"oauth_provider"` // oauth credentials
 	LastSelectedAt   string `json:"lastSelectedAt"` // ISO-8601
 }
 

@@ -297,7 +297,7 @@ func (p *page) waitFor(what, predicate string) {
 		}
 		select {
 		case <-p.ctx.Done():
-			p.shotOnTimeout()
+			p.failureShot()
 			p.t.Fatalf("timed out waiting until %s (last error: %v)", what, last)
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -322,16 +322,11 @@ func (p *page) waitElem(what, sel string, check func(elem) bool) elem {
 		}
 		select {
 		case <-p.ctx.Done():
-			p.shotOnTimeout()
+			p.failureShot()
 			p.t.Fatalf("timed out waiting until %s; %s is %+v (last error: %v)", what, sel, last, lastErr)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// shotOnTimeout is failureShot for the moment the test's context has ended.
-func (p *page) shotOnTimeout() {
-	p.failureShot()
 }
 
 // visible is a check for waitElem.

@@ -33,6 +33,12 @@ func notLoopback(r *http.Request) string {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return "the peer address " + quoteShort(host) + " is not a loopback address"
 	}
+	// An absolute-form target ("GET http://host/path") is what clients send
+	// to a proxy, never to an origin server; net/http would take r.Host
+	// from it and ignore the Host header.
+	if r.URL.Host != "" || r.URL.Scheme != "" {
+		return "the request target is an absolute URL (a proxy request)"
+	}
 	if !loopbackHost(r.Host) {
 		return "the Host header " + quoteShort(r.Host) + " is not localhost or a loopback address"
 	}
@@ -41,25 +47,55 @@ func notLoopback(r *http.Request) string {
 			return "the request came through a proxy or tunnel (" + name + " header present)"
 		}
 	}
-	// Browsers send "Origin: null" for some same-origin navigations (e.g.
-	// a form post from a page with a strict referrer policy); Sec-Fetch-Site
-	// cannot be set by page scripts, so it vouches for those.
-	if o := r.Header.Get("Origin"); o != "" && !(o == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin") {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !loopbackHost(u.Host) {
-			return "the Origin " + quoteShort(o) + " is not a page served from this machine"
+	// Browsers say where a request comes from (page scripts cannot forge
+	// Origin or Sec-Fetch-*). Only this devserver's own pages may post to
+	// it: another origin, even another port on localhost (a different dev
+	// server), could otherwise mint tokens or sign the browser in and out.
+	site := r.Header.Get("Sec-Fetch-Site")
+	if o := r.Header.Get("Origin"); o != "" {
+		// "Origin: null" comes with some same-origin navigations (e.g. a
+		// form post from a page with a strict referrer policy); then
+		// Sec-Fetch-Site vouches for it.
+		if !(o == "null" && site == "same-origin") && !sameOrigin(o, r.Host) {
+			return "the Origin " + quoteShort(o) + " is not this devserver's own origin " + quoteShort("http://"+r.Host)
 		}
 	}
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return "the browser marked the request as cross-site"
+	switch site {
+	case "", "same-origin", "none": // not a browser, our own page, or typed/bookmarked
+	default:
+		// Following a link from another site to a page is harmless (GET
+		// has no side effects here and the answer goes to the user only);
+		// anything else from another site or origin is refused.
+		if !topLevelNavigation(r) {
+			return "the browser marked the request as " + quoteShort(site) + " (it comes from a page of another origin)"
+		}
 	}
 	return ""
 }
 
+// sameOrigin reports whether a browser's Origin header names the origin
+// http://host of the request itself.
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Scheme == "http" && u.User == nil && (u.Path == "" || u.Path == "/") &&
+		u.Host != "" && strings.EqualFold(u.Host, host)
+}
+
+// topLevelNavigation reports whether r is a browser loading a page in a
+// tab (following a link), as opposed to a fetch, form post or subresource.
+func topLevelNavigation(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
+}
+
 func isProxyHeader(name string) bool {
 	name = textproto.CanonicalMIMEHeaderKey(name)
-	return name == "Forwarded" || strings.HasPrefix(name, "X-Forwarded-") ||
-		name == "X-Real-Ip" || name == "Via" || name == "X-Original-Forwarded-For"
+	switch name {
+	case "Forwarded", "Via", "X-Real-Ip", "X-Original-Forwarded-For", "X-Original-Host",
+		"X-Client-Ip", "X-Cluster-Client-Ip", "True-Client-Ip", "Cf-Connecting-Ip", "Cdn-Loop", "Fastly-Client-Ip":
+		return true
+	}
+	return strings.HasPrefix(name, "X-Forwarded-")
 }
 
 // loopbackHost reports whether a Host header value (with optional port)

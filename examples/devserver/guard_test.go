@@ -38,6 +38,24 @@ func TestLoopbackGuard(t *testing.T) {
 		{"null origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "null"}, 403, "Origin"},
 		{"null origin cross-site", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, 403, "Origin"},
 		{"null origin same-origin form post", "127.0.0.1:5000", "localhost:3000", "/jwt", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, 200, ""},
+		// Another origin on this machine (another dev server's page) is
+		// another origin all the same: no minting, signing in or out.
+		{"other localhost port origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "http://localhost:8080", "Sec-Fetch-Site": "same-site"}, 403, "Origin"},
+		{"other localhost port origin, no sec-fetch", "127.0.0.1:5000", "localhost:3000", signInPath, map[string]string{"Origin": "http://localhost:8080"}, 403, "Origin"},
+		{"loopback ip origin vs localhost host", "127.0.0.1:5000", "localhost:3000", signInPath, map[string]string{"Origin": "http://127.0.0.1:3000"}, 403, "Origin"},
+		{"https origin", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Origin": "https://localhost:3000"}, 403, "Origin"},
+		{"same-site fetch without origin", "127.0.0.1:5000", "localhost:3000", ngrokPath, map[string]string{"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors"}, 403, "same-site"},
+		{"same-origin ip host", "127.0.0.1:5000", "127.0.0.1:3000", jwtPath, map[string]string{"Origin": "http://127.0.0.1:3000", "Sec-Fetch-Site": "same-origin"}, 200, ""},
+		{"origin host case-insensitive", "127.0.0.1:5000", "LOCALHOST:3000", jwtPath, map[string]string{"Origin": "http://localhost:3000"}, 200, ""},
+		{"typed url", "127.0.0.1:5000", "localhost:3000", "/jwt", map[string]string{"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, 200, ""},
+		// A link on another site to a page is fine; a subresource is not.
+		{"cross-site link to a page", "127.0.0.1:5000", "localhost:3000", "/jwt", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, 200, ""},
+		{"cross-site iframe", "127.0.0.1:5000", "localhost:3000", "/jwt", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}, 403, "cross-site"},
+		{"cross-site script include", "127.0.0.1:5000", "localhost:3000", ngrokPath, map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}, 403, "cross-site"},
+		{"cross-site form post navigation", "127.0.0.1:5000", "localhost:3000", signInPath, map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, 403, "cross-site"},
+		{"absolute-form target", "127.0.0.1:5000", "localhost:3000", "http://localhost:3000/jwt", nil, 403, "absolute URL"},
+		{"x-original-host (ngrok host rewrite)", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"X-Original-Host": "a1b2.ngrok-free.app"}, 403, "X-Original-Host"},
+		{"cf-connecting-ip (cloudflared)", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Cf-Connecting-Ip": "203.0.113.9"}, 403, "Cf-Connecting-Ip"},
 		{"sec-fetch-site cross-site", "127.0.0.1:5000", "localhost:3000", jwtPath, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "cross-site"},
 		{"local dynamic guarded too", "192.0.2.7:5000", "localhost:3000", localDynPrefix + "/api/v0/sdk/x/settings", nil, 403, "peer address"},
 		// The JWKS is public: through a tunnel, from anywhere.

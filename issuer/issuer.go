@@ -94,8 +94,8 @@ func New(cfg Config) (*Issuer, error) {
 	if err := checkIssuer(cfg.Issuer); err != nil {
 		return nil, err
 	}
-	if cfg.Keys == nil {
-		return nil, errors.New("issuer: Config.Keys is nil: use issuer.NewRing(key, nil)")
+	if cfg.Keys == nil || cfg.Keys.Active() == nil {
+		return nil, errors.New("issuer: Config.Keys is nil or a zero Ring: use issuer.NewRing(key, nil)")
 	}
 	if err := checkAudience("Config.Audience", cfg.Audience); err != nil {
 		return nil, err
@@ -129,6 +129,9 @@ func New(cfg Config) (*Issuer, error) {
 	i.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	return i, nil
 }
+
+// errZeroIssuer is returned by Issue on an Issuer not made by New.
+var errZeroIssuer = errors.New("issuer: Issuer is nil or a zero value: create it with issuer.New(cfg)")
 
 // Config returns a copy of the configuration, with defaults filled in.
 func (i *Issuer) Config() Config {
@@ -188,6 +191,9 @@ func appendAudience(b []byte, aud []string) []byte {
 // the signing itself (a local RSA operation or a crypto.Signer call) is not
 // interruptible.
 func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
+	if i == nil || i.iss == nil {
+		return "", errZeroIssuer
+	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}

@@ -195,6 +195,10 @@ func hasControl(s string) bool {
 	return false
 }
 
+// usable reports whether k was made by this package's constructors (not nil,
+// not a zero Key).
+func (k *Key) usable() bool { return k != nil && k.signer != nil && k.pub != nil && k.header != "" }
+
 // ID returns the key ID, published as the JWK "kid" and sent in every JWS header.
 func (k *Key) ID() string { return k.id }
 

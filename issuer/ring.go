@@ -68,8 +68,8 @@ type retiredKey struct {
 
 // NewRing returns a Ring whose active key is active. opts may be nil.
 func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
-	if active == nil {
-		return nil, errors.New("issuer: NewRing: active key is nil: pass a key from GenerateKey, ParseJWK, ParsePEM, NewKey or LoadEnv")
+	if !active.usable() {
+		return nil, errors.New("issuer: NewRing: active key is nil or a zero Key: pass a key from GenerateKey, ParseJWK, ParsePEM, NewKey or LoadEnv")
 	}
 	var o RingOptions
 	if opts != nil {
@@ -89,7 +89,11 @@ func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
 	return r, nil
 }
 
-// Active returns the key that signs new tokens.
+// errZeroRing is returned by the methods of a Ring not made by NewRing.
+var errZeroRing = errors.New("issuer: Ring has no active key: create it with issuer.NewRing(key, opts)")
+
+// Active returns the key that signs new tokens (nil for a zero Ring, which
+// is not usable: create Rings with NewRing).
 func (r *Ring) Active() *Key { return r.active.Load() }
 
 // MaxTTL returns how long a retired key stays published: the longest
@@ -108,12 +112,16 @@ func (r *Ring) Staged() *Key {
 // key (which never signed, so it can be unpublished at once). next's kid
 // must differ from every other kid in the ring.
 func (r *Ring) Stage(next *Key) error {
-	if next == nil {
-		return errors.New("issuer: Stage: key is nil")
+	if !next.usable() {
+		return errors.New("issuer: Stage: key is nil or a zero Key: pass a key from GenerateKey, ParseJWK, ParsePEM, NewKey or LoadEnv")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if next.id == r.active.Load().id {
+	active := r.active.Load()
+	if active == nil {
+		return errZeroRing
+	}
+	if next.id == active.id {
 		return fmt.Errorf("issuer: Stage: kid %q is the active key's: generate a new key (or give it another kid)", next.id)
 	}
 	for _, k := range r.retired {
@@ -151,6 +159,9 @@ func (r *Ring) Rotate() error {
 func (r *Ring) Prune() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.active.Load() == nil { // zero Ring
+		return
+	}
 	now := r.now()
 	kept := r.retired[:0]
 	for _, k := range r.retired {
@@ -207,7 +218,9 @@ func (r *Ring) PublicKeys() []jwks.Key {
 
 func (r *Ring) publicLocked() []jwks.Key {
 	keys := make([]jwks.Key, 0, 2+len(r.retired))
-	keys = append(keys, r.active.Load().Public())
+	if a := r.active.Load(); a != nil { // nil only in a zero Ring
+		keys = append(keys, a.Public())
+	}
 	if r.staged != nil {
 		keys = append(keys, r.staged.Public())
 	}
@@ -236,6 +249,9 @@ func (r *Ring) Subscribe(fn func([]jwks.Key)) (cancel func()) {
 	defer r.mu.Unlock()
 	id := r.nextSub
 	r.nextSub++
+	if r.subs == nil { // zero Ring: publishes nothing, but must not panic
+		r.subs = make(map[uint64]func([]jwks.Key))
+	}
 	r.subs[id] = fn
 	fn(r.publicLocked())
 	return func() {

@@ -15,6 +15,9 @@ func Static(keys ...Key) Source {
 
 // Subscribe calls fn once with a copy of the keys and returns a no-op cancel.
 func (s staticSource) Subscribe(fn func(keys []Key)) (cancel func()) {
+	if fn == nil {
+		return func() {}
+	}
 	fn(slices.Clone(s.keys))
 	return func() {}
 }

@@ -114,6 +114,14 @@ func (c *Client) init() (*clientState, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	for _, k := range []struct {
+		name string
+		key  *DeviceKey
+	}{{"DeviceKey", c.DeviceKey}, {"SessionKey", c.SessionKey}} {
+		if k.key != nil && k.key.priv == nil {
+			return nil, fmt.Errorf("%w: Client.%s is a zero DeviceKey: create it with NewDeviceKey or NewDeviceKeyFrom (or leave it nil)", ErrInvalidConfig, k.name)
+		}
+	}
 	if s.device = c.DeviceKey; s.device == nil {
 		if s.device, err = NewDeviceKey(); err != nil {
 			return nil, err

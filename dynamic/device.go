@@ -44,6 +44,10 @@ type DeviceKey struct {
 	pubHex string
 }
 
+// errZeroDeviceKey reports a DeviceKey not made by NewDeviceKey or
+// NewDeviceKeyFrom.
+var errZeroDeviceKey = errors.New("dynamic: DeviceKey is nil or a zero value: create it with NewDeviceKey or NewDeviceKeyFrom")
+
 // NewDeviceKey generates a fresh P-256 device key.
 func NewDeviceKey() (*DeviceKey, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -109,6 +113,9 @@ func (k *DeviceKey) String() string { return "dynamic.DeviceKey{public=" + k.pub
 // characters of r||s (each left-padded to 32 bytes). The value goes into the
 // x-dynamic-device-signed-nonce header.
 func (k *DeviceKey) SignNonce(nonce string) (string, error) {
+	if k == nil || k.priv == nil {
+		return "", errZeroDeviceKey
+	}
 	if nonce == "" {
 		return "", errors.New("dynamic: empty device nonce: fetch one from GET /sdk/{env}/nonces")
 	}

@@ -334,6 +334,9 @@ func (s *scopeClaim) UnmarshalJSON(b []byte) error {
 // ErrInvalidExternalAuth); several claim problems are all reported. ctx
 // bounds any JWKS refresh the token's kid triggers.
 func (v *Validator) Validate(ctx context.Context, token string) (*ExternalClaims, error) {
+	if v == nil || v.parser == nil {
+		return nil, errors.New("dynamic: Validator is nil or a zero value: create it with NewValidator")
+	}
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return nil, fmt.Errorf("%w: the token is empty: pass the compact JWS (header.payload.signature)", ErrMalformedToken)

@@ -94,6 +94,13 @@ const (
 	// MaxLoggedRequests bounds the request log of a long-running fake: when
 	// it is full, the older half is dropped.
 	MaxLoggedRequests = 1000
+	// MaxLoggedBytes bounds the memory the request log holds (bodies,
+	// headers, paths): past it, the oldest entries are dropped until the log
+	// holds at most half of it.
+	MaxLoggedBytes = 16 << 20
+	// MaxOutstandingNonces bounds the nonces issued (or seeded) and not yet
+	// used or expired; past it the oldest are forgotten, as if expired.
+	MaxOutstandingNonces = 10000
 )
 
 // Config configures the fake environment; it mirrors the dashboard's
@@ -217,11 +224,12 @@ type injected struct {
 type Server struct {
 	mu       sync.Mutex
 	cfg      Config
-	nonces   map[string]time.Time // nonce → expiry
+	nonces   nonceStore
 	jtis     map[string]time.Time // used step-up jti → expiry
 	seen     map[string]bool      // user ids that signed in before
 	external map[string]string    // Dynamic user id → external sub
 	requests []Request
+	logBytes int // sum of requestSize over requests
 	seq      uint64
 	failNext map[Endpoint][]injected
 
@@ -254,7 +262,6 @@ func New(cfg Config) (*Server, error) {
 	sum := sha256.Sum256(key.N.Bytes())
 	return &Server{
 		cfg:      cfg,
-		nonces:   map[string]time.Time{},
 		jtis:     map[string]time.Time{},
 		seen:     map[string]bool{},
 		external: map[string]string{},
@@ -326,9 +333,9 @@ func (s *Server) SetConfig(cfg Config) error {
 func (s *Server) SeedNonces(nonces ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp := s.nowLocked().Add(s.cfg.NonceTTL)
+	now := s.nowLocked()
 	for _, n := range nonces {
-		s.nonces[n] = exp
+		s.nonces.add(n, now, now.Add(s.cfg.NonceTTL))
 	}
 }
 
@@ -344,6 +351,9 @@ func (s *Server) SeedNonces(nonces ...string) {
 func (s *Server) FailNext(endpoint Endpoint, status int, contentType string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failNext == nil {
+		s.failNext = map[Endpoint][]injected{}
+	}
 	s.failNext[endpoint] = append(s.failNext[endpoint], injected{status, contentType, append([]byte(nil), body...)})
 }
 
@@ -366,8 +376,94 @@ func (s *Server) Requests() []Request {
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	clear(s.requests)
+	s.requests, s.logBytes = nil, 0
 }
+
+// requestSize estimates the memory a logged request holds.
+func requestSize(r *Request) int {
+	n := len(r.Method) + len(r.Path) + len(r.Body) + 64
+	for k, vs := range r.Query {
+		n += len(k)
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	for k, vs := range r.Header {
+		n += len(k)
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
+
+// logLocked appends r to the request log, first dropping the oldest entries
+// if the log is over MaxLoggedRequests or MaxLoggedBytes.
+func (s *Server) logLocked(r Request) {
+	size := requestSize(&r)
+	if len(s.requests) >= MaxLoggedRequests || s.logBytes+size > MaxLoggedBytes {
+		drop := 0
+		for drop < len(s.requests) && (len(s.requests)-drop > MaxLoggedRequests/2 || s.logBytes+size > MaxLoggedBytes/2) {
+			s.logBytes -= requestSize(&s.requests[drop])
+			drop++
+		}
+		// Copy the rest so the dropped bodies and headers can be collected.
+		s.requests = append(make([]Request, 0, len(s.requests)-drop+1), s.requests[drop:]...)
+	}
+	s.requests = append(s.requests, r)
+	s.logBytes += size
+}
+
+// nonceStore holds the outstanding nonces, bounded by MaxOutstandingNonces.
+type nonceStore struct {
+	exp   map[string]time.Time // nonce → expiry
+	order []string             // insertion order; may hold used nonces
+}
+
+// add records nonce n; expired and (past the bound) oldest nonces are
+// forgotten first.
+func (st *nonceStore) add(n string, now, exp time.Time) {
+	if st.exp == nil {
+		st.exp = map[string]time.Time{}
+	}
+	for len(st.order) > 0 {
+		old := st.order[0]
+		e, ok := st.exp[old]
+		if ok && !now.After(e) && len(st.exp) < MaxOutstandingNonces {
+			break
+		}
+		delete(st.exp, old)
+		st.order = st.order[1:]
+	}
+	// Used nonces stay in order until they reach the front; compact when
+	// they dominate, so order stays proportional to the map.
+	if len(st.order) > 2*len(st.exp)+64 {
+		kept := make([]string, 0, len(st.exp)+1)
+		for _, o := range st.order {
+			if _, ok := st.exp[o]; ok {
+				kept = append(kept, o)
+			}
+		}
+		st.order = kept
+	}
+	if _, dup := st.exp[n]; !dup {
+		st.order = append(st.order, n)
+	}
+	st.exp[n] = exp
+}
+
+// use spends nonce n: it reports whether n was outstanding and its expiry.
+func (st *nonceStore) use(n string) (time.Time, bool) {
+	e, ok := st.exp[n]
+	if ok {
+		delete(st.exp, n)
+	}
+	return e, ok
+}
+
+// len reports the number of outstanding nonces.
+func (st *nonceStore) len() int { return len(st.exp) }
 
 // SigningKey returns the public key the fake signs its tokens with (also
 // served at /sdk/{env}/.well-known/jwks).

@@ -53,15 +53,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // ServeHTTP serves the fake API; see the package documentation for routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.key == nil {
+		http.Error(w, "dynamictest: Server not initialised: create it with dynamictest.New or NewServer", http.StatusInternalServerError)
+		return
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	body, bodyErr := readBody(r)
 	s.mu.Lock()
-	if len(s.requests) >= MaxLoggedRequests {
-		s.requests = append(s.requests[:0:0], s.requests[len(s.requests)-MaxLoggedRequests/2:]...)
-	}
 	s.seq++
 	seq := s.seq
-	s.requests = append(s.requests, Request{
+	s.logLocked(Request{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(),
 		Body: body, Time: s.nowLocked(), seq: seq,
 	})
@@ -276,13 +277,8 @@ func (s *Server) issueNonces(n int, cfg Config) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	for k, exp := range s.nonces { // evict expired ones
-		if now.After(exp) {
-			delete(s.nonces, k)
-		}
-	}
 	for _, v := range out {
-		s.nonces[v] = now.Add(cfg.NonceTTL)
+		s.nonces.add(v, now, now.Add(cfg.NonceTTL))
 	}
 	return out
 }
@@ -309,11 +305,10 @@ func (s *Server) nonceHandler(w http.ResponseWriter, cfg Config) {
 func (s *Server) consumeNonce(n string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.nonces[n]
+	exp, ok := s.nonces.use(n)
 	if !ok {
 		return errors.New("nonce was not issued by this server or was already used: fetch fresh ones from GET nonces (each is single-use)")
 	}
-	delete(s.nonces, n)
 	if s.nowLocked().After(exp) {
 		return errors.New("nonce expired: fetch fresh ones from GET nonces")
 	}

@@ -1,0 +1,106 @@
+package dynamictest
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// TestNonceStoreBounded: outstanding nonces are capped, the oldest are
+// forgotten first, and used nonces do not pile up in the bookkeeping.
+func TestNonceStoreBounded(t *testing.T) {
+	fake, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.SeedNonces("first")
+	batch := make([]string, MaxOutstandingNonces)
+	for i := range batch {
+		batch[i] = fmt.Sprintf("n%d", i)
+	}
+	fake.SeedNonces(batch...)
+	if n := fake.nonces.len(); n > MaxOutstandingNonces {
+		t.Fatalf("%d outstanding nonces, want at most %d", n, MaxOutstandingNonces)
+	}
+	if err := fake.consumeNonce("first"); err == nil {
+		t.Error("the oldest nonce survived the bound")
+	}
+	if err := fake.consumeNonce(batch[len(batch)-1]); err != nil {
+		t.Errorf("newest nonce: %v", err)
+	}
+	// Issue and spend many nonces: the order list stays proportional.
+	for i := 0; i < 3*MaxOutstandingNonces; i++ {
+		n := fmt.Sprintf("u%d", i)
+		fake.SeedNonces(n)
+		if err := fake.consumeNonce(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, limit := len(fake.nonces.order), 2*fake.nonces.len()+65; got > limit {
+		t.Errorf("order holds %d entries for %d outstanding nonces", got, fake.nonces.len())
+	}
+}
+
+// TestNonceStoreExpiresOldest: expired nonces are dropped when new ones are
+// added (not only when used).
+func TestNonceStoreExpiresOldest(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	fake, err := New(Config{NonceTTL: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.SeedNonces("a", "b")
+	now = now.Add(2 * time.Minute)
+	fake.SeedNonces("c")
+	if n := fake.nonces.len(); n != 1 {
+		t.Errorf("%d outstanding nonces after expiry, want 1", n)
+	}
+}
+
+// TestRequestLogBoundedInBytes: large bodies cannot make the request log
+// hold more than MaxLoggedBytes.
+func TestRequestLogBoundedInBytes(t *testing.T) {
+	fake, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("x"), MaxBodyBytes)
+	n := 2 * MaxLoggedBytes / MaxBodyBytes
+	for i := 0; i < n; i++ {
+		r := httptest.NewRequest("POST", "/api/v0/sdk/"+fake.EnvironmentID()+"/externalAuth/signin", bytes.NewReader(big))
+		fake.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	total := 0
+	reqs := fake.Requests()
+	for _, r := range reqs {
+		total += len(r.Body)
+	}
+	if total > MaxLoggedBytes {
+		t.Errorf("request log holds %d body bytes, want at most %d", total, MaxLoggedBytes)
+	}
+	if len(reqs) == 0 || reqs[len(reqs)-1].Status != http.StatusForbidden {
+		t.Errorf("latest request missing from the log or without status: %d entries", len(reqs))
+	}
+	fake.ResetRequests()
+	if fake.logBytes != 0 || len(fake.Requests()) != 0 {
+		t.Errorf("ResetRequests left %d bytes", fake.logBytes)
+	}
+}
+
+// TestZeroServer: a Server not made by New answers 500 instead of panicking.
+func TestZeroServer(t *testing.T) {
+	var s Server
+	for _, path := range []string{"/api/v0/sdk//settings", "/api/v0/sdk//nonces?count=5"} {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != http.StatusInternalServerError {
+			t.Errorf("%s: %d", path, w.Code)
+		}
+	}
+	s.SeedNonces("x")
+	s.FailNext(EndpointSettings, 500, "", nil)
+	s.Close()
+}

@@ -50,9 +50,13 @@ func TestParseDotenv(t *testing.T) {
 }
 
 func TestParseDotenvUnterminated(t *testing.T) {
-	got, warns := parseDotenv([]byte("A='open\nB=2\n"))
-	if _, ok := got["A"]; ok || len(warns) != 1 {
-		t.Errorf("got %v warnings %q; want A skipped with a warning", got, warns)
+	got, warns := parseDotenv([]byte("A='open\nB=2\n# c\nC=\"x\n"))
+	if _, ok := got["A"]; ok || len(warns) != 2 {
+		t.Errorf("got %v warnings %q; want A and C skipped with a warning each", got, warns)
+	}
+	// One broken value must not swallow the assignments after it.
+	if got["B"] != "2" {
+		t.Errorf("B = %q, want 2 (got %v)", got["B"], got)
 	}
 }
 
@@ -177,6 +181,25 @@ func TestUpdateDotenv(t *testing.T) {
 	got = string(updateDotenv(nil, keygenHeader, envOrder, vals))
 	if !strings.HasPrefix(got, keygenHeader+"\nJWT_PROVIDER_KID=new\n") || strings.Count(got, "\n") != 5 {
 		t.Errorf("fresh file:\n%s", got)
+	}
+	// A value whose quote is never closed is one line: the lines after it
+	// are kept (they were being swallowed up to the end of the file).
+	got = string(updateDotenv([]byte("JWT_PROVIDER_KID='broken\nOTHER=keep\n# comment\n"), keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, "JWT_PROVIDER_KID=new\nOTHER=keep\n# comment\n\n") {
+		t.Errorf("unterminated old value:\n%s", got)
+	}
+	// Continuation lines of someone else's multi-line value are not ours,
+	// even when they look like an assignment.
+	other := "OTHER=\"a\nJWT_PROVIDER_KID=inside\"\n"
+	got = string(updateDotenv([]byte(other), keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, other+"\n"+keygenHeader+"\nJWT_PROVIDER_KID=new\n") {
+		t.Errorf("multi-line value of another variable:\n%s", got)
+	}
+	// CRLF files stay CRLF.
+	got = string(updateDotenv([]byte("A=1\r\nJWT_PROVIDER_KID=old\r\nexport JWT_PROVIDER_ISSUER=x\r\n# c\r\n"), keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, "A=1\r\nJWT_PROVIDER_KID=new\r\nexport JWT_PROVIDER_ISSUER=https://new.example\r\n# c\r\n\r\nJWT_PROVIDER_PUBLIC_KEY=") ||
+		strings.Count(got, "\n") != strings.Count(got, "\r\n") {
+		t.Errorf("CRLF file:\n%q", got)
 	}
 	// No trailing newline in the old file.
 	got = string(updateDotenv([]byte("A=1"), keygenHeader, envOrder, vals))

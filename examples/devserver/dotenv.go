@@ -48,6 +48,7 @@ func parseDotenv(data []byte) (vars dotenv, warnings []string) {
 		case strings.HasPrefix(val, "'") || strings.HasPrefix(val, "\""):
 			q := val[0]
 			body := val[1:]
+			first, rest := line, s
 			// A quoted value may continue on the following lines.
 			for {
 				end := closingQuote(body, q)
@@ -60,7 +61,10 @@ func parseDotenv(data []byte) (vars dotenv, warnings []string) {
 					break
 				}
 				if s == "" {
-					warnings = append(warnings, fmt.Sprintf("line %d: %s has an unterminated %c quote, skipped", line, key, q))
+					// Never closed: skip this line only, so one broken
+					// value does not swallow the assignments after it.
+					warnings = append(warnings, fmt.Sprintf("line %d: %s has an unterminated %c quote, skipped", first, key, q))
+					line, s = first, rest
 					break
 				}
 				var next string
@@ -151,48 +155,58 @@ func readDotenv(path string) (dotenv, []string, error) {
 }
 
 // updateDotenv returns data with the given variables set: the first
-// assignment of each key is replaced in place (keeping an "export " prefix),
-// later duplicates are dropped, and keys not present are appended after
-// header. Every other line is kept byte for byte.
+// assignment of each key is replaced in place (keeping an "export " prefix
+// and the line's CRLF or LF ending), later duplicates are dropped, and keys
+// not present are appended after header. Every other line is kept byte for
+// byte, including the continuation lines of other multi-line quoted values.
 func updateDotenv(data []byte, header string, order []string, vals map[string]string) []byte {
 	done := map[string]bool{}
 	var out bytes.Buffer
 	lines := strings.SplitAfter(string(data), "\n")
+	eol := "\n"
+	if strings.HasSuffix(lines[0], "\r\n") {
+		eol = "\r\n"
+	}
 	for i := 0; i < len(lines); i++ {
 		ln := lines[i]
 		if ln == "" {
 			continue
 		}
-		t := strings.TrimLeft(ln, " \t")
-		prefix := ""
-		if strings.HasPrefix(t, "export ") {
-			prefix = "export "
-			t = t[len(prefix):]
-		}
-		eq := strings.IndexByte(t, '=')
-		key := ""
-		if eq > 0 {
-			key = strings.TrimSpace(t[:eq])
-		}
-		v, ours := vals[key]
-		if !ours {
-			out.WriteString(ln)
-			continue
-		}
-		// Skip continuation lines of a multi-line quoted old value.
-		val := strings.TrimLeft(t[eq+1:], " \t")
-		if len(val) > 0 && (val[0] == '\'' || val[0] == '"') {
+		prefix, key, val, ok := dotenvAssignment(ln)
+		last := i // the last line of this assignment
+		if ok && len(val) > 0 && (val[0] == '\'' || val[0] == '"') {
+			// A quoted value continues on the following lines when (and
+			// only when) it is closed on one of them.
 			body := strings.TrimRight(val[1:], "\r\n")
-			for closingQuote(body, val[0]) < 0 && i+1 < len(lines) {
-				i++
-				body += "\n" + strings.TrimRight(lines[i], "\r\n")
+			j := i
+			for closingQuote(body, val[0]) < 0 && j+1 < len(lines) {
+				j++
+				body += "\n" + strings.TrimRight(lines[j], "\r\n")
+			}
+			if closingQuote(body, val[0]) >= 0 {
+				last = j
 			}
 		}
+		v, ours := vals[key]
+		if !ok || !ours {
+			for ; i <= last; i++ {
+				out.WriteString(lines[i])
+			}
+			i = last
+			continue
+		}
+		i = last
 		if done[key] {
 			continue
 		}
 		done[key] = true
-		out.WriteString(prefix + key + "=" + v + "\n")
+		end := eol
+		if strings.HasSuffix(ln, "\r\n") {
+			end = "\r\n"
+		} else if strings.HasSuffix(ln, "\n") {
+			end = "\n"
+		}
+		out.WriteString(prefix + key + "=" + v + end)
 	}
 	var missing []string
 	for _, k := range order {
@@ -202,19 +216,38 @@ func updateDotenv(data []byte, header string, order []string, vals map[string]st
 	}
 	if len(missing) > 0 {
 		if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
-			out.WriteByte('\n')
+			out.WriteString(eol)
 		}
 		if out.Len() > 0 {
-			out.WriteByte('\n')
+			out.WriteString(eol)
 		}
 		if header != "" && len(missing) == len(order) {
-			out.WriteString(header + "\n")
+			out.WriteString(header + eol)
 		}
 		for _, k := range missing {
-			out.WriteString(k + "=" + vals[k] + "\n")
+			out.WriteString(k + "=" + vals[k] + eol)
 		}
 	}
 	return out.Bytes()
+}
+
+// dotenvAssignment splits a KEY=value line (optionally "export "-prefixed)
+// as parseDotenv reads it; ok is false for comments and other lines.
+func dotenvAssignment(ln string) (prefix, key, val string, ok bool) {
+	t := strings.TrimLeft(ln, " \t")
+	if strings.HasPrefix(t, "export ") {
+		prefix = "export "
+		t = t[len(prefix):]
+	}
+	eq := strings.IndexByte(t, '=')
+	if eq <= 0 {
+		return "", "", "", false
+	}
+	key = strings.TrimSpace(t[:eq])
+	if !validEnvName(key) {
+		return "", "", "", false
+	}
+	return prefix, key, strings.TrimLeft(t[eq+1:], " \t"), true
 }
 
 // writeFileAtomic writes data to path with the given mode: a temporary file

@@ -91,11 +91,11 @@ func FuzzDotenv(f *testing.F) {
 		"JWT_PROVIDER_PUBLIC_KEY": "'{\"p\":1}'", "JWT_PROVIDER_PRIVATE_KEY": "'{\"s\":1}'",
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		before, _ := parseDotenv(data)
+		before, warns := parseDotenv(data)
 		out := updateDotenv(data, keygenHeader, envOrder, vals)
 		after, _ := parseDotenv(out)
-		if strings.ContainsAny(string(data), "'\"\r") {
-			return
+		if strings.ContainsAny(string(data), "\r") || strings.Contains(strings.Join(warns, "\n"), "unterminated") {
+			return // lone CRs, and a quote never closed (the lines we append could close it)
 		}
 		for k, v := range before {
 			if _, ours := vals[k]; !ours && after[k] != v {

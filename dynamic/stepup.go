@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // RequestElevatedToken exchanges a step-up assertion for an elevated access
@@ -56,4 +58,38 @@ func decodeElevatedToken(data []byte) (string, error) {
 		return "", badResponse(method+" "+path, "elevatedAccessToken is missing")
 	}
 	return doc.ElevatedAccessToken, nil
+}
+
+// Errors of ValidateStepUp beyond Validate's.
+var (
+	// ErrSubjectMismatch: a step-up assertion's sub is not the signed-in
+	// user's external id (the externalUser credential's public identifier).
+	// It matches ErrInvalidExternalAuth.
+	ErrSubjectMismatch error = &externalAuthError{"dynamic: step-up assertion sub is not the signed-in user's"}
+	// ErrMissingScope: a step-up assertion has no scope. Unlike the other
+	// assertion errors it does not match ErrInvalidExternalAuth: Dynamic's
+	// API has the separate code invalid_scopes for it.
+	ErrMissingScope = errors.New("dynamic: step-up assertion has no scope")
+)
+
+// ValidateStepUp checks a step-up assertion (the assertionJWT of
+// RequestElevatedToken) as Dynamic does: everything Validate checks, plus a
+// sub equal to externalUserID (User.ExternalUserID() of the signed-in user;
+// ErrSubjectMismatch), a non-empty space-separated scope (ErrMissingScope)
+// and a jti (ErrMissingClaim). Refusing a jti seen before is up to the
+// caller, which keeps the state (dynamictest does).
+func (v *Validator) ValidateStepUp(ctx context.Context, assertion, externalUserID string) (*ExternalClaims, error) {
+	c, err := v.Validate(ctx, assertion)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case externalUserID == "" || c.Subject != externalUserID:
+		return nil, fmt.Errorf("%w: assertion sub %q, signed-in user's external id %q: sign the assertion for the signed-in user", ErrSubjectMismatch, c.Subject, externalUserID)
+	case strings.TrimSpace(c.Scope) == "":
+		return nil, fmt.Errorf("%w: add a space-separated scope claim, e.g. \"wallet:export\"", ErrMissingScope)
+	case c.ID == "":
+		return nil, fmt.Errorf("%w: jti absent: give every assertion a unique jti (replay protection)", ErrMissingClaim)
+	}
+	return c, nil
 }

@@ -14,6 +14,9 @@ import (
 // format) of the persisted signing key, inside the state directory.
 const keyFileName = "key.json"
 
+// stateGitignore is written into a state directory the devserver creates.
+const stateGitignore = "# Created by the extauth devserver: key.json is a private key, never commit it.\n*\n"
+
 // keySource says where the signing key came from, for the start-up log.
 type keySource struct {
 	Key       *issuer.Key
@@ -51,8 +54,15 @@ func loadOrCreateStateKey(stateDir string) (*keySource, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return ks, err
 	}
+	_, statErr := os.Stat(stateDir)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory %s: %w (choose another with -state-dir)", stateDir, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// The devserver often runs in someone's own project: make sure
+		// git never picks up the private key (only in a directory we
+		// created, so a -state-dir of theirs keeps its files tracked).
+		_ = os.WriteFile(filepath.Join(stateDir, ".gitignore"), []byte(stateGitignore), 0o600)
 	}
 	key, err := issuer.GenerateKey(2048, "")
 	if err != nil {

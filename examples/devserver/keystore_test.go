@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -39,8 +40,35 @@ func TestKeyPersistsAcrossRestarts(t *testing.T) {
 		t.Errorf("JWKS changed across restarts:\n%s\n%s", jwks1, jwks2)
 	}
 	entries, _ := os.ReadDir(cfg.StateDir)
-	if len(entries) != 1 {
-		t.Errorf("state dir holds %v, want only %s", entries, keyFileName)
+	if len(entries) != 2 {
+		t.Errorf("state dir holds %v, want only %s and .gitignore", entries, keyFileName)
+	}
+	// The state directory ignores itself, so the private key cannot be
+	// committed from a project that does not list it in its .gitignore.
+	if gi, err := os.ReadFile(filepath.Join(cfg.StateDir, ".gitignore")); err != nil || !strings.HasSuffix(string(gi), "\n*\n") {
+		t.Errorf(".gitignore in the state dir: %q, %v", gi, err)
+	}
+	if git, err := exec.LookPath("git"); err == nil {
+		repo := cfg.Dir
+		if out, err := exec.Command(git, "-C", repo, "init", "-q").CombinedOutput(); err != nil {
+			t.Fatalf("git init: %v %s", err, out)
+		}
+		out, _ := exec.Command(git, "-C", repo, "status", "--porcelain", "--untracked-files=all").CombinedOutput()
+		if strings.Contains(string(out), keyFileName) {
+			t.Errorf("git would commit the key:\n%s", out)
+		}
+	}
+}
+
+// A -state-dir that already exists (the user's own directory) gets no
+// .gitignore from us.
+func TestStateDirExistingNoGitignore(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := loadOrCreateStateKey(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gitignore")); err == nil {
+		t.Error("wrote a .gitignore into an existing directory")
 	}
 }
 

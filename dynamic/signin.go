@@ -165,7 +165,7 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 		AccessToken: vr.MinifiedJWT,
 		JWT:         vr.JWT,
 		MFAToken:    vr.MFAToken,
-		ExpiresAt:   time.Unix(0, int64(exp*1e9)).UTC(),
+		ExpiresAt:   unixSeconds(exp),
 		User:        *u,
 		Raw:         json.RawMessage(t), // data is ours and never reused
 	}
@@ -173,6 +173,13 @@ func decodeVerifyResponse(data []byte) (*Session, error) {
 		sess.ElevatedAccessToken = *vr.ElevatedAccessToken
 	}
 	return sess, nil
+}
+
+// unixSeconds converts fractional unix seconds (at most 1e11) to a UTC time.
+// (Going through nanoseconds would overflow int64 after the year 2262.)
+func unixSeconds(sec float64) time.Time {
+	whole, frac := math.Modf(sec)
+	return time.Unix(int64(whole), int64(frac*1e9)).UTC()
 }
 
 // camelPublicIdentifiers fills PublicIdentifier from "publicIdentifier"

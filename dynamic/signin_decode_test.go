@@ -1,0 +1,31 @@
+package dynamic
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestDecodeVerifyResponseExpiresAt: every accepted expiresAt maps to the
+// same instant (far-future values used to overflow int64 nanoseconds and
+// come out in 1677).
+func TestDecodeVerifyResponseExpiresAt(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want time.Time
+	}{
+		{"1739183600", time.Unix(1739183600, 0)},
+		{"1739183600.5", time.Unix(1739183600, 5e8)},
+		{"50000000000", time.Unix(5e10, 0)},
+		{"1e11", time.Unix(1e11, 0)},
+	} {
+		body := fmt.Sprintf(`{"expiresAt":%s,"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[]}}`, tc.raw)
+		s, err := decodeVerifyResponse([]byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.raw, err)
+		}
+		if !s.ExpiresAt.Equal(tc.want) {
+			t.Errorf("expiresAt %s: got %v, want %v", tc.raw, s.ExpiresAt, tc.want.UTC())
+		}
+	}
+}

@@ -38,7 +38,11 @@ func TestBadInput(t *testing.T) {
 		{"oversized body without length", "POST", jwtPath + "?chunked", js, big, 413, "64 KiB"},
 		{"unknown field", "POST", jwtPath, js, `{"subject":"u"}`, 400, `unknown field "subject"`},
 		{"iss override attempt", "POST", jwtPath, js, `{"sub":"u","iss":"https://evil"}`, 400, `unknown field "iss"`},
-		{"invalid utf-8 outside strings", "POST", jwtPath, js, "{\xff}", 400, "not valid JSON"},
+		{"invalid utf-8 outside strings", "POST", jwtPath, js, "{\xff}", 400, "not valid UTF-8"},
+		// encoding/json would turn these bytes into U+FFFD: a token for
+		// another subject than the one sent.
+		{"invalid utf-8 in sub", "POST", jwtPath, js, "{\"sub\":\"u\xff\xfe\"}", 400, "not valid UTF-8"},
+		{"invalid utf-8 in token", "POST", signInPath, js, "{\"token\":\"a.b.\xc3\"}", 400, "not valid UTF-8"},
 		// POST /api/dev/jwt: content type
 		{"missing content type", "POST", jwtPath, "", `{"sub":"u"}`, 415, "missing Content-Type"},
 		{"form content type", "POST", jwtPath, "application/x-www-form-urlencoded", `sub=u`, 415, "unsupported Content-Type"},

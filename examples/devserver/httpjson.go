@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxBody is the largest POST body the devserver reads.
@@ -104,6 +105,9 @@ func decodeJSONBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported charset %s: JSON must be UTF-8", quoteShort(cs))}
+	}
+	if !utf8.Valid(data) {
+		return badRequest("request body is not valid UTF-8 (JSON must be UTF-8): check the encoding of what you send")
 	}
 	return decodeJSONObject(data, dst)
 }

@@ -387,6 +387,11 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadGateway, "Dynamic answered with a session that has already expired (expiresAt "+s.ExpiresAt.UTC().Format(time.RFC3339)+"): check this machine's clock")
 		return
 	}
+	// A sign-in always starts a new session under a new id; the one the
+	// browser held before (another user, perhaps) ends here.
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		a.sessions.delete(c.Value)
+	}
 	id := a.sessions.create(s)
 	setSessionCookie(w, id, s.ExpiresAt)
 	a.log.Info("signed in", "dynamic_user_id", s.UserID, "external_user_id", s.ExternalUserID, "new_user", s.NewUser, "local_dynamic", s.Local)

@@ -284,6 +284,47 @@ func TestSignInEndToEnd(t *testing.T) {
 	}
 }
 
+// Signing in again replaces the session: the previous id is dead, so a
+// session id that leaked or was planted before a sign-in is worthless after.
+func TestSignInRotatesSession(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	c := cookieClient(t)
+	cookieOf := func(resp *http.Response) string {
+		for _, ck := range resp.Cookies() {
+			if ck.Name == sessionCookie {
+				return ck.Value
+			}
+		}
+		t.Fatal("no session cookie")
+		return ""
+	}
+	status, body, resp := postJSON(t, c, ts.url+signInPath, `{"sub":"first"}`)
+	if status != 200 {
+		t.Fatalf("sign-in: %d %s", status, body)
+	}
+	first := cookieOf(resp)
+	status, body, resp = postJSON(t, c, ts.url+signInPath, `{"sub":"second"}`)
+	if status != 200 {
+		t.Fatalf("second sign-in: %d %s", status, body)
+	}
+	if second := cookieOf(resp); second == first {
+		t.Fatal("the session id was reused")
+	}
+	req, _ := http.NewRequest("GET", ts.url+dashboardPath, nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: first})
+	old, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Body.Close()
+	if old.StatusCode != http.StatusSeeOther {
+		t.Errorf("the previous session still opens the dashboard: %d", old.StatusCode)
+	}
+	if status, page := getBody(t, c, ts.url+dashboardPath); status != 200 || !strings.Contains(page, `id="external-user-id">second<`) {
+		t.Errorf("current session: %d", status)
+	}
+}
+
 // A local Dynamic expecting another issuer rejects our tokens with a
 // readable error naming both issuers.
 func TestSignInWrongIssuer(t *testing.T) {

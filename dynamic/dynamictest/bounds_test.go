@@ -104,3 +104,29 @@ func TestZeroServer(t *testing.T) {
 	s.FailNext(EndpointSettings, 500, "", nil)
 	s.Close()
 }
+
+// TestNoValidatorAfterClose: a mounted Server that is still reachable after
+// Close does not start a JWKS validator (whose refresh goroutine nobody
+// would stop).
+func TestNoValidatorAfterClose(t *testing.T) {
+	ti := newTestIssuer(t)
+	cfg := ti.config()
+	cfg.AllowMissingDeviceSignature = true
+	fake, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Close()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/api/v0/sdk/"+fake.EnvironmentID()+"/externalAuth/signin", bytes.NewReader(body(ti.mint(t, nil))))
+	fake.ServeHTTP(w, r)
+	if w.Code == http.StatusOK {
+		t.Error("sign-in succeeded after Close")
+	}
+	fake.vmu.Lock()
+	defer fake.vmu.Unlock()
+	if fake.validator != nil {
+		fake.validator.Close()
+		t.Error("a validator was started after Close")
+	}
+}

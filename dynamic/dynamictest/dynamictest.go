@@ -236,6 +236,7 @@ type Server struct {
 	vmu        sync.Mutex // serialises validator creation (network I/O)
 	validator  *dynamic.Validator
 	validatorK validatorKey
+	closed     bool // set by Close: no new validators (their refresh goroutines would leak)
 
 	key *rsa.PrivateKey
 	kid string
@@ -474,18 +475,24 @@ func (s *Server) UserID(sub string) string {
 	return nameUUID(s.EnvironmentID() + "\x00user\x00" + sub)
 }
 
-// Close stops the started server (if any) and the JWKS validator.
+// Close stops the started server (if any) and the JWKS validator. A Server
+// mounted elsewhere keeps answering after Close, but sign-in and step-up
+// then fail (no new JWKS validator is started).
 func (s *Server) Close() {
 	if s.ts != nil {
 		s.ts.Close()
 	}
 	s.vmu.Lock()
 	defer s.vmu.Unlock()
+	s.closed = true
 	if s.validator != nil {
 		s.validator.Close()
 		s.validator = nil
 	}
 }
+
+// errClosed is returned by validatorFor after Close.
+var errClosed = errors.New("dynamictest: server closed")
 
 func (s *Server) now() time.Time {
 	s.mu.Lock()
@@ -513,6 +520,9 @@ func (s *Server) validatorFor(r *http.Request, cfg Config) (*dynamic.Validator, 
 	k := validatorKey{cfg.Issuer, cfg.JWKSURL, cfg.Audience, cfg.HTTPClient, cfg.Leeway}
 	s.vmu.Lock()
 	defer s.vmu.Unlock()
+	if s.closed {
+		return nil, errClosed
+	}
 	if s.validator != nil && s.validatorK == k {
 		return s.validator, nil
 	}

@@ -34,6 +34,7 @@ func TestGenerateShowsToken(t *testing.T) {
 		t.Errorf("#error shows %q before anything was done", e.Text)
 	}
 	p.shot("jwt-page")
+	p.checkNoOverflow("/jwt")
 
 	p.typeInto("#sub", sub)
 	p.click("#generate")
@@ -72,6 +73,7 @@ func TestGenerateShowsToken(t *testing.T) {
 		return e.Visible && strings.Contains(e.Text, sub)
 	})
 	p.shot("decoded-payload")
+	p.checkNoOverflow("/jwt with a token")
 	for _, want := range []string{`"sub"`, sub, `"iss"`, iss} {
 		if !strings.Contains(payload.Text, want) {
 			t.Errorf("decoded payload does not show %q:\n%s", want, payload.Text)
@@ -350,6 +352,42 @@ func (p *page) openDetailsOf(sel string) {
 	}
 	if closed {
 		p.click("details:has(" + sel + ") > summary")
+	}
+}
+
+// overflowJS lists the elements that stick out of the content box of their
+// card (a long kid or URL that does not wrap), and a page wider than the
+// window. Text inside a <pre> is skipped: a pre scrolls.
+const overflowJS = `(() => {
+	const out = [];
+	if (document.documentElement.scrollWidth > document.documentElement.clientWidth)
+		out.push("the page scrolls sideways: " + document.documentElement.scrollWidth + "px > " + document.documentElement.clientWidth + "px");
+	for (const card of document.querySelectorAll(".card")) {
+		const cr = card.getBoundingClientRect(), cs = getComputedStyle(card);
+		const left = cr.left + parseFloat(cs.paddingLeft) - 1, right = cr.right - parseFloat(cs.paddingRight) + 1;
+		for (const el of card.querySelectorAll("*")) {
+			if (el.parentElement.closest("pre")) continue;
+			for (const r of el.getClientRects()) {
+				if (r.width > 0 && (r.right > right || r.left < left)) {
+					out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + JSON.stringify((el.textContent || "").trim().slice(0, 50)) +
+						" spans " + Math.round(r.left) + "–" + Math.round(r.right) + "px, its card's content box " + Math.round(left) + "–" + Math.round(right) + "px");
+					break;
+				}
+			}
+		}
+	}
+	return out;
+})()`
+
+// checkNoOverflow fails the test when something sticks out of its card.
+func (p *page) checkNoOverflow(where string) {
+	p.t.Helper()
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](overflowJS))
+	if err != nil {
+		p.fatalf("measure the layout of %s: %v", where, err)
+	}
+	for _, o := range out {
+		p.t.Errorf("%s: layout overflow: %s", where, o)
 	}
 }
 

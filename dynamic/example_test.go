@@ -122,3 +122,27 @@ func ExampleAPIError() {
 	// message: Invalid external JWT
 	// request id length: 50
 }
+
+// A backend that signs users in keeps one device identity across restarts
+// by persisting the device key; the same signature code verifies it.
+func ExampleNewDeviceKeyFrom() {
+	k, err := dynamic.NewDeviceKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Persist k.PrivateKey() (e.g. x509.MarshalECPrivateKey), load it at
+	// start-up, and hand it to the Client.
+	stable, err := dynamic.NewDeviceKeyFrom(k.PrivateKey())
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := &dynamic.Client{EnvironmentID: exampleEnvID, DeviceKey: stable}
+	_ = c
+
+	sig, err := stable.SignNonce("3f1c0a9e5b7d4e2f8a6c1b0d9e8f7a6b")
+	fmt.Println(len(stable.PublicKeyHex()), len(sig), err)
+	fmt.Println(dynamic.VerifyDeviceSignature(k.PublicKeyHex(), "3f1c0a9e5b7d4e2f8a6c1b0d9e8f7a6b", sig))
+	// Output:
+	// 66 128 <nil>
+	// <nil>
+}

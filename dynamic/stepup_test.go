@@ -2,7 +2,12 @@ package dynamic
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +61,40 @@ func TestValidateStepUp(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ExampleValidator_ValidateStepUp() {
+	// An issuer's key, published as a JWK Set on loopback.
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	jwksSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(jwksJSON(map[string]*rsa.PublicKey{"k1": &key.PublicKey}))
+	}))
+	defer jwksSrv.Close()
+	v, err := NewValidator(context.Background(), ValidatorConfig{Issuer: "https://auth.example.com", JWKSURL: jwksSrv.URL})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer v.Close()
+
+	// The assertion your backend signs for the signed-in user (whose
+	// Session.User.ExternalUserID() is "user-123").
+	mint := func(claims jwt.MapClaims) string {
+		claims["iss"], claims["exp"] = "https://auth.example.com", time.Now().Add(5*time.Minute).Unix()
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+		tok.Header["kid"] = "k1"
+		s, _ := tok.SignedString(key)
+		return s
+	}
+	c, err := v.ValidateStepUp(context.Background(), mint(jwt.MapClaims{"sub": "user-123", "scope": "wallet:export", "jti": "a1"}), "user-123")
+	fmt.Println(c.Scope, err)
+
+	_, err = v.ValidateStepUp(context.Background(), mint(jwt.MapClaims{"sub": "user-123", "jti": "a2"}), "user-123")
+	fmt.Println(errors.Is(err, ErrMissingScope))
+	_, err = v.ValidateStepUp(context.Background(), mint(jwt.MapClaims{"sub": "mallory", "scope": "wallet:export", "jti": "a3"}), "user-123")
+	fmt.Println(errors.Is(err, ErrSubjectMismatch), errors.Is(err, ErrInvalidExternalAuth))
+	// Output:
+	// wallet:export <nil>
+	// true
+	// true true
 }

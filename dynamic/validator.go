@@ -112,16 +112,16 @@ type ValidatorConfig struct {
 
 // ExternalClaims are the claims of a validated external JWT.
 type ExternalClaims struct {
-	Issuer        string
-	Subject       string
-	Email         string
-	EmailVerified *bool // nil when the claim is absent
-	Audience      []string
-	IssuedAt      time.Time // zero when absent
-	ExpiresAt     time.Time
-	KeyID         string // kid header, "" when absent
-	ID            string // jti, "" when absent
-	Scope         string // scope claim (space-separated), "" when absent
+	Issuer        string    // iss, equal to ValidatorConfig.Issuer
+	Subject       string    // sub, never empty: the user's id at the issuer
+	Email         string    // email, "" when absent
+	EmailVerified *bool     // emailVerified; nil when the claim is absent
+	Audience      []string  // aud (a single string becomes one entry)
+	IssuedAt      time.Time // iat; zero when absent
+	ExpiresAt     time.Time // exp, always present
+	KeyID         string    // kid header, "" when absent
+	ID            string    // jti, "" when absent
+	Scope         string    // scope claim (space-separated), "" when absent
 }
 
 // Validator checks external JWTs the way Dynamic does for an environment:

@@ -189,12 +189,12 @@ func (c *Config) cookieMode() bool     { return c.CookieStorage || c.CookieName 
 // Request is one request the fake received, for assertions. Tokens are test
 // data here and are kept verbatim.
 type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-	Time   time.Time
+	Method string      // HTTP method
+	Path   string      // URL path as received, prefix included
+	Query  url.Values  // parsed query
+	Header http.Header // request headers (a copy)
+	Body   []byte      // body, at most MaxBodyBytes
+	Time   time.Time   // arrival, by Config.Now
 	// Status is the status code the fake answered (0 while in progress).
 	Status int
 

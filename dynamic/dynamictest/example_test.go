@@ -84,3 +84,29 @@ func (t *exampleT) cleanup() {
 		t.cleanups[i]()
 	}
 }
+
+// New returns the fake as a plain http.Handler, to mount in a server of your
+// own (a development server, say) under the /api/v0/ prefix clients use.
+func ExampleNew() {
+	fake, err := dynamictest.New(dynamictest.Config{
+		Issuer:  "https://auth.example.com",
+		JWKSURL: "https://auth.example.com/.well-known/jwks.json",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer fake.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/api/v0/", fake)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	client := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: srv.URL + "/api/v0"}
+	on, err := client.ExternalAuthEnabled(context.Background())
+	fmt.Println(on, err)
+	fmt.Println(len(fake.Requests()), fake.Requests()[0].Path)
+	// Output:
+	// true <nil>
+	// 1 /api/v0/sdk/2762a57b-faa4-41ce-9f16-abff9300e2c9/settings
+}

@@ -41,37 +41,37 @@ func tokenIssuer(env string) string { return "app.dynamicauth.com/" + env }
 // Credential is a verified credential as the API sends it (mixed casing, like
 // api-core's JwtVerifiedCredential).
 type Credential struct {
-	ID               string `json:"id"`
-	Format           string `json:"format"`
-	PublicIdentifier string `json:"public_identifier,omitempty"`
-	Email            string `json:"email,omitempty"`
-	SignInEnabled    bool   `json:"signInEnabled"`
-	LastSelectedAt   string `json:"lastSelectedAt,omitempty"`
+	ID               string `json:"id"`                          // stable UUID per user and credential
+	Format           string `json:"format"`                      // "externalUser" or "email"
+	PublicIdentifier string `json:"public_identifier,omitempty"` // external sub, or the email
+	Email            string `json:"email,omitempty"`             // email credentials
+	SignInEnabled    bool   `json:"signInEnabled"`               // always true
+	LastSelectedAt   string `json:"lastSelectedAt,omitempty"`    // ISO-8601 with milliseconds
 }
 
 // User is the SdkUser the fake answers.
 type User struct {
-	ID                       string         `json:"id"`
-	ProjectEnvironmentID     string         `json:"projectEnvironmentId"`
-	SessionID                string         `json:"sessionId"`
-	Email                    string         `json:"email,omitempty"`
-	NewUser                  bool           `json:"newUser"`
-	FirstVisit               string         `json:"firstVisit"`
-	LastVisit                string         `json:"lastVisit"`
-	Scope                    string         `json:"scope"`
-	LastVerifiedCredentialID string         `json:"lastVerifiedCredentialId"`
-	Metadata                 map[string]any `json:"metadata"`
-	Lists                    []string       `json:"lists"`
-	MissingFields            []any          `json:"missingFields"`
-	VerifiedCredentials      []Credential   `json:"verifiedCredentials"`
+	ID                       string         `json:"id"`                       // Server.UserID(sub)
+	ProjectEnvironmentID     string         `json:"projectEnvironmentId"`     // the environment id
+	SessionID                string         `json:"sessionId"`                // fresh per sign-in
+	Email                    string         `json:"email,omitempty"`          // the external JWT's email
+	NewUser                  bool           `json:"newUser"`                  // first sign-in of this sub on this Server
+	FirstVisit               string         `json:"firstVisit"`               // ISO-8601 (this sign-in)
+	LastVisit                string         `json:"lastVisit"`                // ISO-8601 (this sign-in)
+	Scope                    string         `json:"scope"`                    // "user:basic"
+	LastVerifiedCredentialID string         `json:"lastVerifiedCredentialId"` // the externalUser credential
+	Metadata                 map[string]any `json:"metadata"`                 // always {}
+	Lists                    []string       `json:"lists"`                    // always []
+	MissingFields            []any          `json:"missingFields"`            // always []
+	VerifiedCredentials      []Credential   `json:"verifiedCredentials"`      // externalUser (+ email when verified)
 }
 
 // VerifyResponse is the sign-in answer (api-core VerifyResponse).
 type VerifyResponse struct {
-	User        User   `json:"user"`
-	ExpiresAt   int64  `json:"expiresAt"`
-	MinifiedJWT string `json:"minifiedJwt,omitempty"`
-	JWT         string `json:"jwt,omitempty"`
+	User        User   `json:"user"`                  // the signed-in user
+	ExpiresAt   int64  `json:"expiresAt"`             // session end, unix seconds
+	MinifiedJWT string `json:"minifiedJwt,omitempty"` // access token; omitted in cookie mode
+	JWT         string `json:"jwt,omitempty"`         // legacy token; omitted in cookie mode
 }
 
 const isoMillis = "2006-01-02T15:04:05.000Z"

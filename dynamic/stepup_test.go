@@ -98,3 +98,24 @@ func ExampleValidator_ValidateStepUp() {
 	// true
 	// true true
 }
+
+func TestEmailIsVerified(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		email  string
+		claim  *bool
+		assume bool
+		want   bool
+	}{
+		{"a@example.com", nil, false, false},
+		{"a@example.com", nil, true, true},
+		{"a@example.com", &yes, false, true},
+		{"a@example.com", &no, true, false},
+		{"", &yes, true, false},
+	} {
+		c := &ExternalClaims{Email: tc.email, EmailVerified: tc.claim}
+		if got := c.EmailIsVerified(tc.assume); got != tc.want {
+			t.Errorf("email %q claim %v assume %v: got %v", tc.email, tc.claim, tc.assume, got)
+		}
+	}
+}

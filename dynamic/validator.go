@@ -124,6 +124,20 @@ type ExternalClaims struct {
 	Scope         string    // scope claim (space-separated), "" when absent
 }
 
+// EmailIsVerified applies Dynamic's rule for the email's verified state: an
+// explicit emailVerified claim wins; without one, the environment's
+// assumeEmailVerified setting (ExternalAuthSettings.AssumeEmailVerified)
+// decides. It is false when there is no email.
+func (c *ExternalClaims) EmailIsVerified(assumeEmailVerified bool) bool {
+	if c.Email == "" {
+		return false
+	}
+	if c.EmailVerified != nil {
+		return *c.EmailVerified
+	}
+	return assumeEmailVerified
+}
+
 // Validator checks external JWTs the way Dynamic does for an environment:
 // signature by a key fetched from the JWKS URL (via keyfunc/v3, refreshed on
 // an unknown kid, rate-limited), RS256 only, iss exact, sub present, exp

@@ -183,8 +183,25 @@ func (c *Config) normalize() error {
 	return nil
 }
 
-func (c *Config) externalAuthOn() bool { return !c.Disabled && c.Issuer != "" && c.JWKSURL != "" }
-func (c *Config) cookieMode() bool     { return c.CookieStorage || c.CookieName != "" }
+// projectSettings is the typed form of what GET settings reports. The
+// fake decides "external auth on" and "cookie-based" with dynamic's rules on
+// it, so the client and the fake cannot disagree.
+func (c *Config) projectSettings() *dynamic.ProjectSettings {
+	ps := &dynamic.ProjectSettings{}
+	ea := &ps.Security.ExternalAuth
+	if !c.Disabled {
+		ea.Iss, ea.JWKSURL = c.Issuer, c.JWKSURL
+	}
+	ea.Aud, ea.CookieName, ea.AssumeEmailVerified = c.Audience, c.CookieName, c.AssumeEmailVerified
+	ps.Security.Auth.Storage = []string{"localstorage"}
+	if c.CookieStorage {
+		ps.Security.Auth.Storage = []string{"cookie"}
+	}
+	return ps
+}
+
+func (c *Config) externalAuthOn() bool { return c.projectSettings().ExternalAuthOn() }
+func (c *Config) cookieMode() bool     { return c.projectSettings().CookieMode() }
 
 // Request is one request the fake received, for assertions. Tokens are test
 // data here and are kept verbatim.

@@ -222,7 +222,9 @@ func notFound(w http.ResponseWriter) {
 // settings answers the project settings document (shape of the recordings'
 // canned response; dynamic-api.md §6.2).
 func (s *Server) settings(w http.ResponseWriter, cfg Config) {
-	on := cfg.externalAuthOn()
+	ps := cfg.projectSettings()
+	ea := ps.Security.ExternalAuth
+	on := ps.ExternalAuthOn()
 	enabled := on
 	if cfg.EnabledFlag != nil {
 		enabled = *cfg.EnabledFlag
@@ -230,18 +232,15 @@ func (s *Server) settings(w http.ResponseWriter, cfg Config) {
 	ext := map[string]any{
 		"enabled":             enabled,
 		"iss":                 nil,
-		"aud":                 nullable(cfg.Audience),
-		"cookieName":          nullable(cfg.CookieName),
-		"assumeEmailVerified": cfg.AssumeEmailVerified,
+		"aud":                 nullable(ea.Aud),
+		"cookieName":          nullable(ea.CookieName),
+		"assumeEmailVerified": ea.AssumeEmailVerified,
 	}
 	if on {
-		ext["iss"] = cfg.Issuer
-		ext["jwksUrl"] = cfg.JWKSURL
+		ext["iss"] = ea.Iss
+		ext["jwksUrl"] = ea.JWKSURL
 	}
-	storage := []string{"localstorage"}
-	if cfg.CookieStorage {
-		storage = []string{"cookie"}
-	}
+	storage := ps.Security.Auth.Storage
 	writeJSON(w, http.StatusOK, map[string]any{
 		"environmentName": "sandbox",
 		"chains":          []any{},

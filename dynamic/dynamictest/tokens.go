@@ -91,10 +91,7 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 	s.external[userID] = c.Subject
 	s.mu.Unlock()
 
-	emailVerified := cfg.AssumeEmailVerified
-	if c.EmailVerified != nil {
-		emailVerified = *c.EmailVerified
-	}
+	emailVerified := c.EmailIsVerified(cfg.AssumeEmailVerified)
 	creds := []Credential{{
 		ID: extCred, Format: "externalUser", PublicIdentifier: c.Subject,
 		SignInEnabled: true, LastSelectedAt: now.Format(isoMillis),

@@ -13,7 +13,11 @@ func TestBadInput(t *testing.T) {
 	ts := startApp(t, testConfig(t))
 	deep := strings.Repeat(`{"a":`, 10500) + "1" + strings.Repeat("}", 10500)
 	deepArr := `{"sub":` + strings.Repeat("[", 11000) + strings.Repeat("]", 11000) + `}`
-	big := `{"sub":"` + strings.Repeat("x", maxBody) + `"}`
+	// The limit is 64 KiB exactly (the issue's number, not maxBody, so a
+	// changed constant fails here): 65536 bytes are read, 65537 are not.
+	const limit = 64 << 10
+	big := `{"sub":"` + strings.Repeat("x", limit-10+1) + `"}`
+	atLimit := `{"sub":"` + strings.Repeat("x", limit-10) + `"}`
 	const js = "application/json"
 	for _, tc := range []struct {
 		name, method, path, ct, body string
@@ -36,6 +40,8 @@ func TestBadInput(t *testing.T) {
 		{"deeply nested array", "POST", jwtPath, js, deepArr, 400, "max depth"},
 		{"oversized body", "POST", jwtPath, js, big, 413, "64 KiB"},
 		{"oversized body without length", "POST", jwtPath + "?chunked", js, big, 413, "64 KiB"},
+		{"body of exactly 64 KiB", "POST", jwtPath, js, atLimit, 400, "sub is 65526 bytes"},
+		{"body of exactly 64 KiB without length", "POST", jwtPath + "?chunked", js, atLimit, 400, "sub is 65526 bytes"},
 		{"unknown field", "POST", jwtPath, js, `{"subject":"u"}`, 400, `unknown field "subject"`},
 		{"iss override attempt", "POST", jwtPath, js, `{"sub":"u","iss":"https://evil"}`, 400, `unknown field "iss"`},
 		{"invalid utf-8 outside strings", "POST", jwtPath, js, "{\xff}", 400, "not valid UTF-8"},

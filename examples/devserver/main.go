@@ -163,15 +163,7 @@ func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(a.Handler(), log)
 	// Serve the JWKS at once; the rest waits for attachDynamic below.
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -200,6 +192,20 @@ func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 	a.close()
 	log.Info("stopped")
 	return nil
+}
+
+// newHTTPServer is the devserver's http.Server: every phase of a request
+// is bounded, so a slow or stalled client cannot hold a connection open.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // logStartup logs where the key lives and what to enter in Dynamic's

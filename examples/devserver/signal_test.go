@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,5 +77,33 @@ func TestSignalShutdown(t *testing.T) {
 				t.Errorf("no graceful stop logged:\n%s", strings.Join(all, "\n"))
 			}
 		})
+	}
+}
+
+// Every phase of a request is bounded (slowloris, stalled bodies, idle
+// keep-alives) and headers are capped.
+func TestServerTimeouts(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler(), newLogger(io.Discard, slog.LevelInfo))
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout,
+	} {
+		if d <= 0 || d > 2*time.Minute {
+			t.Errorf("%s = %v, want a bound of at most 2m", name, d)
+		}
+	}
+	if srv.ReadHeaderTimeout > 10*time.Second {
+		t.Errorf("ReadHeaderTimeout = %v: a slowloris client holds a connection that long", srv.ReadHeaderTimeout)
+	}
+	// A sign-in waits up to dynamicTimeout for Dynamic: the write deadline
+	// must leave room for it.
+	if srv.WriteTimeout <= dynamicTimeout {
+		t.Errorf("WriteTimeout %v <= the Dynamic call bound %v: slow sign-ins would be cut off without an answer", srv.WriteTimeout, dynamicTimeout)
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 1<<20 {
+		t.Errorf("MaxHeaderBytes = %d", srv.MaxHeaderBytes)
+	}
+	if srv.ErrorLog == nil {
+		t.Error("no ErrorLog: net/http would write to the standard logger")
 	}
 }

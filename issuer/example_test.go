@@ -119,7 +119,7 @@ func ExampleRing() {
 	fmt.Println("start:  ", kids(), "signing with", ring.Active().ID())
 	_ = ring.Stage(k2) // published now, signs after Rotate (wait a JWKS cache lifetime in between)
 	fmt.Println("staged: ", kids(), "signing with", ring.Active().ID())
-	_ = ring.Rotate() // key-1 stays published for MaxTTL, until its last token expired
+	_ = ring.Rotate() // key-1 stays published for MaxTTL + Leeway, until its last token expired
 	fmt.Println("rotated:", kids(), "signing with", ring.Active().ID())
 
 	resp, err := http.Get(srv.URL)

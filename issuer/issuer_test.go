@@ -401,13 +401,14 @@ func TestIssueAcrossRotationOverHTTP(t *testing.T) {
 	verifyAt(old)
 	verifyAt(next)
 
-	// One MaxTTL after the rotation the old key is pruned, never earlier.
-	now = fixedTime.Add(2*time.Hour - time.Second)
+	// One MaxTTL + leeway after the rotation the old key is pruned, never
+	// earlier.
+	now = fixedTime.Add(2*time.Hour + DefaultRingLeeway - time.Second)
 	ring.Prune()
 	if n := len(ring.PublicKeys()); n != 2 {
 		t.Errorf("pruned too early: %d keys", n)
 	}
-	now = fixedTime.Add(2 * time.Hour)
+	now = fixedTime.Add(2*time.Hour + DefaultRingLeeway)
 	ring.Prune()
 	pub := ring.PublicKeys()
 	if len(pub) != 1 || pub[0].ID != keys[1].ID() {

@@ -19,9 +19,18 @@ type RingOptions struct {
 	// keys, and so how long a retired key stays published. 0 means
 	// DefaultMaxTTL (24h).
 	MaxTTL time.Duration
+	// Leeway is how long after a token's exp verifiers may still accept it
+	// (their clock-skew tolerance): a retired key stays published for
+	// MaxTTL + Leeway, so a verifier that refetches the JWKS just then
+	// still finds it. 0 means DefaultRingLeeway; negative means none.
+	Leeway time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultRingLeeway is RingOptions.Leeway's default: twice
+// dynamic.DefaultLeeway (30 s), to cover verifiers' clock-skew tolerance.
+const DefaultRingLeeway = time.Minute
 
 // Ring holds the signing keys and rotates them without a window in which a
 // token could carry a kid that is not published:
@@ -30,8 +39,9 @@ type RingOptions struct {
 //   - a staged key (Stage) is published but does not sign yet, so verifiers
 //     that cache the JWKS can pick it up before the first token that uses it;
 //   - Rotate makes the staged key active and retires the old active key,
-//     which stays published until the rotation time + MaxTTL, when the last
-//     token it signed has expired; Prune then drops it.
+//     which stays published until the rotation time + MaxTTL (when the last
+//     token it signed has expired) + Leeway (while verifiers may still
+//     accept that token); Prune then drops it.
 //
 // A Ring is a jwks.Source: pass it to jwks.NewHandler. Subscribers are called
 // synchronously, under the ring's lock, before Stage, Rotate or Prune returns,
@@ -49,6 +59,7 @@ type RingOptions struct {
 // A Ring is safe for concurrent use.
 type Ring struct {
 	maxTTL time.Duration
+	leeway time.Duration
 	now    func() time.Time
 	active atomic.Pointer[Key]
 
@@ -63,7 +74,7 @@ type Ring struct {
 
 type retiredKey struct {
 	key   *Key
-	until time.Time // published until then: rotation time + MaxTTL
+	until time.Time // published until then: rotation time + MaxTTL + leeway
 }
 
 // NewRing returns a Ring whose active key is active. opts may be nil.
@@ -81,10 +92,16 @@ func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
 	case o.MaxTTL < time.Second:
 		return nil, fmt.Errorf("issuer: RingOptions.MaxTTL %v is under one second: use at least 1s (or 0 for 24h)", o.MaxTTL)
 	}
+	switch {
+	case o.Leeway == 0:
+		o.Leeway = DefaultRingLeeway
+	case o.Leeway < 0:
+		o.Leeway = 0
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Ring{maxTTL: o.MaxTTL, now: o.Now, subs: make(map[uint64]func([]jwks.Key))}
+	r := &Ring{maxTTL: o.MaxTTL, leeway: o.Leeway, now: o.Now, subs: make(map[uint64]func([]jwks.Key))}
 	r.active.Store(active)
 	return r, nil
 }
@@ -96,8 +113,8 @@ var errZeroRing = errors.New("issuer: Ring has no active key: create it with iss
 // is not usable: create Rings with NewRing).
 func (r *Ring) Active() *Key { return r.active.Load() }
 
-// MaxTTL returns how long a retired key stays published: the longest
-// token lifetime an Issuer using this ring may allow.
+// MaxTTL returns the longest token lifetime an Issuer using this ring may
+// allow; a retired key stays published for MaxTTL + RingOptions.Leeway.
 func (r *Ring) MaxTTL() time.Duration { return r.maxTTL }
 
 // Staged returns the staged key, or nil.
@@ -135,7 +152,7 @@ func (r *Ring) Stage(next *Key) error {
 }
 
 // Rotate makes the staged key active and retires the previously active
-// key, which stays published until now + MaxTTL. Subscribers have been
+// key, which stays published until now + MaxTTL + Leeway. Subscribers have been
 // told before Rotate returns. It returns ErrNoStagedKey if nothing is staged.
 func (r *Ring) Rotate() error {
 	r.mu.Lock()
@@ -147,7 +164,7 @@ func (r *Ring) Rotate() error {
 	// Swap first, then read the clock: an Issue that still got the old key
 	// read its clock before this swap, so its tokens expire by until.
 	r.active.Store(r.staged)
-	r.retired = append(r.retired, retiredKey{key: old, until: r.now().Add(r.maxTTL)})
+	r.retired = append(r.retired, retiredKey{key: old, until: r.now().Add(r.maxTTL + r.leeway)})
 	r.staged = nil
 	r.notifyLocked()
 	r.scheduleLocked()
@@ -155,7 +172,7 @@ func (r *Ring) Rotate() error {
 }
 
 // Prune drops retired keys whose retention has ended (now >= rotation time +
-// MaxTTL) and tells subscribers if the published set changed.
+// MaxTTL + Leeway) and tells subscribers if the published set changed.
 func (r *Ring) Prune() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -38,7 +38,7 @@ func TestRingLifecycle(t *testing.T) {
 	base := testKeys(t)[0]
 	a, b, c := withKID(t, base, "a"), withKID(t, base, "b"), withKID(t, base, "c")
 	now := fixedTime
-	ring, err := NewRing(a, &RingOptions{MaxTTL: time.Hour, Now: func() time.Time { return now }})
+	ring, err := NewRing(a, &RingOptions{MaxTTL: time.Hour, Leeway: -1, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestRingErrors(t *testing.T) {
 
 func TestRingPrunesOnTimer(t *testing.T) {
 	base := testKeys(t)[0]
-	ring, _ := NewRing(withKID(t, base, "a"), &RingOptions{MaxTTL: time.Second})
+	ring, _ := NewRing(withKID(t, base, "a"), &RingOptions{MaxTTL: time.Second, Leeway: -1})
 	defer ring.Close()
 	changed := make(chan string, 10)
 	defer ring.Subscribe(func(keys []jwks.Key) { changed <- kids(keys) })()
@@ -324,8 +324,8 @@ func TestRetentionCoversTokens(t *testing.T) {
 					if pub[tok.kid] {
 						continue
 					}
-					if tok.exp > after {
-						errs <- fmt.Errorf("kid %q unpublished while its token is valid until %d (now %d)", tok.kid, tok.exp, after)
+					if tok.exp+int64(DefaultRingLeeway/time.Second) > after {
+						errs <- fmt.Errorf("kid %q unpublished while its token is valid until %d + leeway (now %d)", tok.kid, tok.exp, after)
 						return
 					}
 					pruned.Add(1)
@@ -343,5 +343,40 @@ func TestRetentionCoversTokens(t *testing.T) {
 	t.Logf("%d checks, %d of them of expired tokens whose key was pruned", checks.Load(), pruned.Load())
 	if pruned.Load() == 0 {
 		t.Error("no key was pruned during the test: the fake clock is too slow")
+	}
+}
+
+// TestRetiredKeyOutlivesLeeway: a token signed just before a rotation with
+// the longest TTL is accepted by verifiers until exp + their leeway, so its
+// key must stay published that long, not only until exp.
+func TestRetiredKeyOutlivesLeeway(t *testing.T) {
+	base := testKeys(t)[0]
+	now := fixedTime
+	ring, err := NewRing(withKID(t, base, "old"), &RingOptions{MaxTTL: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	iss := newTestIssuer(t, Config{Keys: ring, TTL: time.Hour, Now: func() time.Time { return now }})
+	tok, err := iss.Issue(context.Background(), Claims{Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ring.Stage(withKID(t, base, "new"))
+	_ = ring.Rotate()
+	exp := fixedTime.Add(time.Hour)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{exp, "new,old"},
+		{exp.Add(DefaultRingLeeway / 2), "new,old"}, // a verifier with 30 s leeway still accepts tok
+		{exp.Add(DefaultRingLeeway), "new"},
+	} {
+		now = tc.at
+		ring.Prune()
+		if got := kids(ring.PublicKeys()); got != tc.want {
+			t.Errorf("at exp+%v: published %s, want %s (token %.20s…)", tc.at.Sub(exp), got, tc.want, tok)
+		}
 	}
 }

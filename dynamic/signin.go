@@ -53,6 +53,9 @@ func (s Session) String() string {
 	return fmt.Sprintf("dynamic.Session{user=%s expires=%s}", s.User.ID, s.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
+// GoString is like String, so that %#v cannot print the tokens either.
+func (s Session) GoString() string { return s.String() }
+
 // LogValue makes slog log the user id and expiry only, never the tokens.
 func (s Session) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("user_id", s.User.ID), slog.Time("expires_at", s.ExpiresAt))

@@ -2,6 +2,7 @@ package dynamic
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,6 +27,22 @@ func TestDecodeVerifyResponseExpiresAt(t *testing.T) {
 		}
 		if !s.ExpiresAt.Equal(tc.want) {
 			t.Errorf("expiresAt %s: got %v, want %v", tc.raw, s.ExpiresAt, tc.want.UTC())
+		}
+	}
+}
+
+// TestSessionFormattingHidesTokens: no fmt verb prints a Session's tokens.
+func TestSessionFormattingHidesTokens(t *testing.T) {
+	s := Session{AccessToken: "eyJaccess.x.y", JWT: "eyJjwt.x.y", ElevatedAccessToken: "eyJelev.x.y", MFAToken: "mfa-secret",
+		Raw: []byte(`{"minifiedJwt":"eyJaccess.x.y"}`), User: User{ID: "u-1"}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{s, &s} {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range []string{"eyJaccess", "eyJjwt", "eyJelev", "mfa-secret"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("%s of %T prints %s: %s", verb, v, secret, out)
+				}
+			}
 		}
 	}
 }

@@ -85,7 +85,7 @@ func (v *Validator) ValidateStepUp(ctx context.Context, assertion, externalUserI
 	}
 	switch {
 	case externalUserID == "" || c.Subject != externalUserID:
-		return nil, fmt.Errorf("%w: assertion sub %q, signed-in user's external id %q: sign the assertion for the signed-in user", ErrSubjectMismatch, c.Subject, externalUserID)
+		return nil, fmt.Errorf("%w: assertion sub %q, signed-in user's external id %q: sign the assertion for the signed-in user", ErrSubjectMismatch, clip(c.Subject), clip(externalUserID))
 	case strings.TrimSpace(c.Scope) == "":
 		return nil, fmt.Errorf("%w: add a space-separated scope claim, e.g. \"wallet:export\"", ErrMissingScope)
 	case c.ID == "":

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -116,6 +117,46 @@ func TestEmailIsVerified(t *testing.T) {
 		c := &ExternalClaims{Email: tc.email, EmailVerified: tc.claim}
 		if got := c.EmailIsVerified(tc.assume); got != tc.want {
 			t.Errorf("email %q claim %v assume %v: got %v", tc.email, tc.claim, tc.assume, got)
+		}
+	}
+}
+
+// TestErrorsBoundTokenValues: token-supplied values (kid, alg, iss, aud,
+// sub) are echoed in error messages at bounded length, since the messages
+// go to logs and HTTP answers.
+func TestErrorsBoundTokenValues(t *testing.T) {
+	j := newTestJWKS(t)
+	key := rsaKey(t)
+	j.set("k1", &key.PublicKey)
+	v := newTestValidator(t, j, func(c *ValidatorConfig) { c.Audience = "aud-1" })
+	huge := strings.Repeat("é", 50_000)
+	withClaims := func(kid string, mod func(jwt.MapClaims)) string {
+		c := baseClaims()
+		c["aud"], c["scope"], c["jti"] = "aud-1", "s", "j"
+		mod(c)
+		return sign(t, key, jwt.SigningMethodRS256, kid, c)
+	}
+	for name, tok := range map[string]string{
+		"kid": withClaims(huge, func(jwt.MapClaims) {}),
+		"iss": withClaims("k1", func(c jwt.MapClaims) { c["iss"] = huge }),
+		"aud": withClaims("k1", func(c jwt.MapClaims) {
+			many := make([]string, 100)
+			for i := range many {
+				many[i] = huge
+			}
+			c["aud"] = many
+		}),
+		"sub": withClaims("k1", func(c jwt.MapClaims) { c["sub"] = huge }),
+	} {
+		_, err := v.ValidateStepUp(context.Background(), tok, "user-123")
+		if err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		if n := len(err.Error()); n > 2000 {
+			t.Errorf("%s: error message is %d bytes", name, n)
+		}
+		if !utf8.ValidString(err.Error()) {
+			t.Errorf("%s: error message is not valid UTF-8", name)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
@@ -395,7 +396,7 @@ func (v *Validator) keyfunc(ctx context.Context) jwt.Keyfunc {
 		}
 		if hasKID {
 			if _, err := v.cached.KeyRead(ctx, kid); errors.Is(err, jwkset.ErrKeyNotFound) && !v.unknownKID.Allow() {
-				return nil, fmt.Errorf("%w: kid %q is not in the JWK Set at %s (refreshed at most every %s; retry later)", ErrUnknownKey, kid, v.cfg.JWKSURL, v.cfg.UnknownKIDRefreshInterval)
+				return nil, fmt.Errorf("%w: kid %q is not in the JWK Set at %s (refreshed at most every %s; retry later)", ErrUnknownKey, clip(kid), v.cfg.JWKSURL, v.cfg.UnknownKIDRefreshInterval)
 			}
 		}
 		key, err := inner(t)
@@ -406,12 +407,12 @@ func (v *Validator) keyfunc(ctx context.Context) jwt.Keyfunc {
 			return key, nil
 		}
 		if p := v.lastRefreshErr.Load(); p != nil {
-			return nil, fmt.Errorf("%w: refreshing %s for kid %q failed (%s): check that the URL is reachable and serves a JWK Set", ErrJWKSUnreachable, v.cfg.JWKSURL, kid, fetchReason(*p))
+			return nil, fmt.Errorf("%w: refreshing %s for kid %q failed (%s): check that the URL is reachable and serves a JWK Set", ErrJWKSUnreachable, v.cfg.JWKSURL, clip(kid), fetchReason(*p))
 		}
 		if errors.Is(err, jwkset.ErrKeyNotFound) {
-			return nil, fmt.Errorf("%w: kid %q is not in the JWK Set at %s: publish the signing key there (keep retired keys published until their tokens expire)", ErrUnknownKey, kid, v.cfg.JWKSURL)
+			return nil, fmt.Errorf("%w: kid %q is not in the JWK Set at %s: publish the signing key there (keep retired keys published until their tokens expire)", ErrUnknownKey, clip(kid), v.cfg.JWKSURL)
 		}
-		return nil, fmt.Errorf("%w: the JWK for kid %q cannot verify this token (%s)", ErrBadSignature, kid, keyfuncReason(err))
+		return nil, fmt.Errorf("%w: the JWK for kid %q cannot verify this token (%s)", ErrBadSignature, clip(kid), keyfuncReason(err))
 	}
 }
 
@@ -441,14 +442,14 @@ func (v *Validator) mapError(tok *jwt.Token, claims *externalClaims, err error) 
 	}
 	if tok != nil {
 		if alg, _ := tok.Header["alg"].(string); alg != jwt.SigningMethodRS256.Alg() {
-			return fmt.Errorf("%w: the token's alg is %q: sign with RS256 (RSA 2048+ key)", ErrUnsupportedAlgorithm, alg)
+			return fmt.Errorf("%w: the token's alg is %q: sign with RS256 (RSA 2048+ key)", ErrUnsupportedAlgorithm, clip(alg))
 		}
 	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		return fmt.Errorf("%w: the token cannot be verified: sign with RS256", ErrUnsupportedAlgorithm)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return fmt.Errorf("%w: the signature does not verify with the JWKS key %q: the token was signed by a different key or altered", ErrBadSignature, headerKID(tok))
+		return fmt.Errorf("%w: the signature does not verify with the JWKS key %q: the token was signed by a different key or altered", ErrBadSignature, clip(headerKID(tok)))
 	}
 	// Claim failures: report every one that applies.
 	var errs []error
@@ -475,10 +476,10 @@ func (v *Validator) mapError(tok *jwt.Token, claims *externalClaims, err error) 
 		}
 	}
 	if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
-		errs = append(errs, fmt.Errorf("%w: token has %q, environment expects %q: iss must match the dashboard value exactly (scheme, host, path, trailing slash)", ErrIssuerMismatch, claims.Issuer, v.cfg.Issuer))
+		errs = append(errs, fmt.Errorf("%w: token has %q, environment expects %q: iss must match the dashboard value exactly (scheme, host, path, trailing slash)", ErrIssuerMismatch, clip(claims.Issuer), v.cfg.Issuer))
 	}
 	if errors.Is(err, jwt.ErrTokenInvalidAudience) {
-		errs = append(errs, fmt.Errorf("%w: token has %q, environment expects %q", ErrAudienceMismatch, []string(claims.Audience), v.cfg.Audience))
+		errs = append(errs, fmt.Errorf("%w: token has %q, environment expects %q", ErrAudienceMismatch, clipAll(claims.Audience), v.cfg.Audience))
 	}
 	if errors.Is(err, jwt.ErrTokenExpired) {
 		exp := "?"
@@ -549,6 +550,36 @@ func (j joinedError) Error() string {
 }
 
 func (j joinedError) Unwrap() []error { return j }
+
+// maxEcho is the longest token-supplied value (kid, alg, iss, aud, sub) an
+// error message repeats: tokens are outside input, and these messages end
+// up in logs and HTTP answers.
+const maxEcho = 128
+
+// clip shortens a token-supplied value for an error message.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…(%d bytes)", len(s))
+}
+
+// clipAll clips each value and at most 8 of them.
+func clipAll(vs []string) []string {
+	out := make([]string, 0, min(len(vs), 8))
+	for i, v := range vs {
+		if i == 8 {
+			out = append(out, fmt.Sprintf("…(%d values)", len(vs)))
+			break
+		}
+		out = append(out, clip(v))
+	}
+	return out
+}
 
 func headerKID(tok *jwt.Token) string {
 	if tok == nil {

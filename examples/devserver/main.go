@@ -243,6 +243,9 @@ func (a *app) logStartup(ctx context.Context) {
 		} else {
 			jwksURL = res.JWKSURL
 			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", res.JWKSURL, "aud", "", "ngrok", res.URL)
+			if res.Warning != "" {
+				a.log.Warn("ngrok tunnel is not ours", "problem", res.Warning)
+			}
 		}
 		if a.local == nil {
 			a.compareDashboard(ctx, jwksURL)

@@ -62,6 +62,10 @@ func ngrokDetail(err error) string {
 type ngrokResult struct {
 	URL     string `json:"url"`
 	JWKSURL string `json:"jwksUrl"`
+	// Warning is set when no tunnel forwards to our port and another
+	// https tunnel was picked (the demo's choice): its jwksUrl reaches some
+	// other server.
+	Warning string `json:"warning,omitempty"`
 }
 
 // ngrokDetector asks the local ngrok agent which public URL forwards to us.
@@ -119,7 +123,11 @@ func (d *ngrokDetector) detect(ctx context.Context, port int) (*ngrokResult, err
 		return nil, &ngrokError{errNoHTTPSTunnel, fmt.Sprintf("ngrok runs %d tunnel(s) but none is https. Start `ngrok http %d`.", len(body.Tunnels), port)}
 	}
 	base := strings.TrimRight(t.PublicURL, "/")
-	return &ngrokResult{URL: base, JWKSURL: base + jwksPath}, nil
+	res := &ngrokResult{URL: base, JWKSURL: base + jwksPath}
+	if port > 0 && !forwardsTo(t.Config.Addr, port) {
+		res.Warning = fmt.Sprintf("this tunnel forwards to %s, not to this devserver (port %d): Dynamic would fetch another server's JWKS. Start `ngrok http %d`.", quoteShort(t.Config.Addr), port, port)
+	}
+	return res, nil
 }
 
 // pickTunnel prefers an https tunnel forwarding to our port.

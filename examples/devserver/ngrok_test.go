@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,6 +20,19 @@ func fakeNgrok(t *testing.T, h http.HandlerFunc) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// portWriter replaces {PORT} in what a fake agent writes.
+type portWriter struct {
+	http.ResponseWriter
+	port string
+}
+
+func (w *portWriter) Write(b []byte) (int, error) {
+	if _, err := w.ResponseWriter.Write(bytes.ReplaceAll(b, []byte("{PORT}"), []byte(w.port))); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func tunnels(body string) http.HandlerFunc {
@@ -69,6 +85,11 @@ func TestNgrokDetect(t *testing.T) {
 			}
 			if res.URL != tc.wantURL || res.JWKSURL != tc.wantURL+jwksPath {
 				t.Errorf("got %+v, want url %s", res, tc.wantURL)
+			}
+			// A tunnel to another port is only a fallback: say so.
+			if other := tc.name == "falls back to the first https"; other != (res.Warning != "") ||
+				(other && !strings.Contains(res.Warning, "not to this devserver (port 4000)")) {
+				t.Errorf("warning %q for %s", res.Warning, tc.name)
 			}
 		})
 	}
@@ -140,14 +161,19 @@ func TestNgrokEndpoint(t *testing.T) {
 		{"garbage", tunnels("\x00\x01garbage"), 503, "ngrok not detected", ""},
 		{"non-2xx", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "x", http.StatusBadGateway) }, http.StatusBadGateway, "ngrok API returned error", ""},
 		{"no https", tunnels(`{"tunnels":[{"public_url":"tcp://0.tcp.ngrok.io:1234","proto":"tcp"}]}`), 404, "No HTTPS tunnel found", ""},
-		{"ok", tunnels(`{"tunnels":[{"public_url":"https://a1b2c3d4.ngrok-free.app","proto":"https","config":{"addr":"http://localhost:3000"}}]}`), 200, "", "https://a1b2c3d4.ngrok-free.app"},
+		// {PORT} is the devserver's port: the demo's exact body.
+		{"ok", tunnels(`{"tunnels":[{"public_url":"https://a1b2c3d4.ngrok-free.app","proto":"https","config":{"addr":"http://localhost:{PORT}"}}]}`), 200, "", "https://a1b2c3d4.ngrok-free.app"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t)
+			var port atomic.Int64
 			if tc.agent != nil {
-				cfg.NgrokAPIURL = fakeNgrok(t, tc.agent)
+				cfg.NgrokAPIURL = fakeNgrok(t, func(w http.ResponseWriter, r *http.Request) {
+					tc.agent(&portWriter{ResponseWriter: w, port: strconv.FormatInt(port.Load(), 10)}, r)
+				})
 			}
 			ts := startApp(t, cfg)
+			port.Store(int64(ts.app.port))
 			status, hdr, body := ts.do(t, "GET", ngrokPath, "", "")
 			if status != tc.status || hdr.Get("Content-Type") != "application/json" {
 				t.Fatalf("status %d (%s), want %d: %s", status, hdr.Get("Content-Type"), tc.status, body)

@@ -166,8 +166,8 @@
       const res = await fetch("/api/dev/ngrok", { headers: { Accept: "application/json" } });
       const data = await res.json().catch(() => ({}));
       if (res.ok && data.jwksUrl) {
-        status.textContent = "Detected: " + data.jwksUrl;
-        status.className = "status ok";
+        status.textContent = "Detected: " + data.jwksUrl + (data.warning ? ". Careful: " + data.warning : "");
+        status.className = data.warning ? "status bad" : "status ok";
         url.textContent = data.jwksUrl;
         note.textContent = "Auto-detected from ngrok";
       } else {

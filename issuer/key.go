@@ -195,6 +195,9 @@ func hasControl(s string) bool {
 	return false
 }
 
+// errZeroKey is returned for a nil or zero Key.
+var errZeroKey = fmt.Errorf("%w: key is nil or a zero Key: create it with GenerateKey, ParseJWK, ParsePEM, NewKey or LoadEnv", ErrInvalidKey)
+
 // usable reports whether k was made by this package's constructors (not nil,
 // not a zero Key).
 func (k *Key) usable() bool { return k != nil && k.signer != nil && k.pub != nil && k.header != "" }
@@ -251,6 +254,9 @@ type publicJWK struct {
 // an error for keys whose signer is not an in-memory *rsa.PrivateKey (a KMS
 // key cannot be exported). Treat the result as a secret.
 func (k *Key) MarshalPrivateJWK() ([]byte, error) {
+	if !k.usable() {
+		return nil, errZeroKey
+	}
 	if k.priv == nil {
 		return nil, fmt.Errorf("key %q: signer is %T, not an *rsa.PrivateKey: its private half cannot be exported", k.id, k.signer)
 	}
@@ -274,6 +280,9 @@ func (k *Key) MarshalPrivateJWK() ([]byte, error) {
 // MarshalPublicJWK returns the public JWK in the reference demo's format and
 // member order: kty,n,e,kid,use,alg (compact JSON).
 func (k *Key) MarshalPublicJWK() ([]byte, error) {
+	if !k.usable() {
+		return nil, errZeroKey
+	}
 	j, err := jwkset.NewJWKFromKey(k.pub, jwkset.JWKOptions{
 		Metadata: jwkset.JWKMetadataOptions{KID: k.id, USE: jwkset.UseSig, ALG: jwkset.AlgRS256},
 	})

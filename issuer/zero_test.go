@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/extauth/extauth/jwks"
@@ -21,6 +22,14 @@ func TestZeroValuesDoNotPanic(t *testing.T) {
 	var ni *Issuer
 	if _, err := ni.Issue(ctx, Claims{Subject: "u"}); err == nil {
 		t.Error("nil Issuer issued a token")
+	}
+	for _, k := range []*Key{nil, {}} {
+		if _, err := k.MarshalPublicJWK(); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("MarshalPublicJWK of %v: %v", k, err)
+		}
+		if _, err := k.MarshalPrivateJWK(); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("MarshalPrivateJWK of %v: %v", k, err)
+		}
 	}
 	if _, err := NewRing(&Key{}, nil); err == nil {
 		t.Error("NewRing accepted a zero Key")

@@ -100,7 +100,11 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 			rep.line("FAIL", "public jwksUrl", fmt.Sprintf("%v: Dynamic must reach your JWKS from the internet; run `ngrok http %d` next to the devserver (or pass -jwks-url)", err, cfg.Port))
 		} else {
 			target = res.JWKSURL
-			rep.line("PASS", "public jwksUrl", "ngrok forwards "+res.URL+" → jwksUrl "+target)
+			if res.Warning != "" {
+				rep.line("FAIL", "public jwksUrl", "ngrok's "+res.URL+": "+res.Warning)
+			} else {
+				rep.line("PASS", "public jwksUrl", "ngrok forwards "+res.URL+" → jwksUrl "+target)
+			}
 		}
 	}
 

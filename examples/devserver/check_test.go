@@ -68,9 +68,16 @@ func TestCheckCommand(t *testing.T) {
 		})
 	}
 
+	// ngrok runs, but only for another port: the jwksUrl it offers is not ours.
+	agent := fakeNgrok(t, tunnels(`{"tunnels":[{"public_url":"https://else.ngrok-free.app","proto":"https","config":{"addr":"http://localhost:8080"}}]}`))
+	code, out, _ := runCmd(t, cfg.Dir, nil, "check", "-ngrok-api-url", agent, "-port", "3000")
+	if code != 1 || checkLines(t, out)["public jwksUrl"] != "FAIL" || !strings.Contains(out, "ngrok http 3000") {
+		t.Errorf("tunnel to another port: exit %d\n%s", code, out)
+	}
+
 	// A server publishing a different key: unknown kid.
 	other := testConfig(t)
-	code, out, _ := runCmd(t, other.Dir, nil, "keygen", "-write", ".env.local")
+	code, out, _ = runCmd(t, other.Dir, nil, "keygen", "-write", ".env.local")
 	if code != 0 {
 		t.Fatal(out)
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -87,5 +90,55 @@ func TestLoopbackGuard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A tunnel like ngrok: a reverse proxy on this machine that forwards public
+// traffic with X-Forwarded-* headers, with the public Host or (ngrok's
+// --host-header=rewrite) with the devserver's own Host. Only the JWKS gets
+// through; nothing can mint a token or sign in.
+func TestThroughTunnel(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	target, _ := url.Parse(ts.url)
+	for _, rewriteHost := range []bool{false, true} {
+		proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+			if !rewriteHost {
+				pr.Out.Host = "a1b2c3d4.ngrok-free.app"
+			}
+		}})
+		for _, tc := range []struct {
+			method, path, body string
+			status             int
+		}{
+			{"GET", jwksPath, "", 200},
+			{"HEAD", jwksPath, "", 200},
+			{"POST", jwtPath, `{"sub":"tunnel"}`, 403},
+			{"POST", signInPath, `{"sub":"tunnel"}`, 403},
+			{"GET", "/jwt", "", 403},
+			{"GET", "/", "", 403},
+			{"GET", ngrokPath, "", 403},
+			{"GET", localDynPrefix + "/api/v0/sdk/x/settings", "", 403},
+		} {
+			req, _ := http.NewRequest(tc.method, proxy.URL+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("host rewrite %v: %s %s through the tunnel: %d, want %d: %s", rewriteHost, tc.method, tc.path, resp.StatusCode, tc.status, b)
+			}
+			if strings.Contains(string(b), "eyJ") && tc.path != jwksPath {
+				t.Errorf("a token came out of the tunnel: %s", b)
+			}
+		}
+		proxy.Close()
+	}
+	if strings.Contains(ts.logs.String(), `msg="signed in"`) {
+		t.Error("someone signed in through the tunnel")
 	}
 }

@@ -2,11 +2,14 @@ package dynamictest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/extauth/extauth/dynamic"
 )
 
 // TestNonceStoreBounded: outstanding nonces are capped, the oldest are
@@ -128,5 +131,44 @@ func TestNoValidatorAfterClose(t *testing.T) {
 	if fake.validator != nil {
 		fake.validator.Close()
 		t.Error("a validator was started after Close")
+	}
+}
+
+// TestUsersAndJTIsBounded: the user table and the step-up jti table cannot
+// grow without bound.
+func TestUsersAndJTIsBounded(t *testing.T) {
+	fake, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < MaxUsers; i++ {
+		fake.users[fmt.Sprint(i)] = "sub"
+	}
+	resp, _ := fake.session(httptest.NewRequest("POST", "/", nil), fake.Config(), &dynamic.ExternalClaims{Subject: "newcomer"}, "")
+	if n := len(fake.users); n > MaxUsers {
+		t.Errorf("%d users remembered, want at most %d", n, MaxUsers)
+	}
+	if !resp.User.NewUser || fake.users[fake.UserID("newcomer")] != "newcomer" {
+		t.Errorf("newcomer not remembered as a new user: %+v", resp.User)
+	}
+
+	now := fake.now()
+	for i := 0; i < MaxUsedJTIs; i++ {
+		fake.jtis[fmt.Sprint(i)] = now.Add(time.Hour)
+	}
+	if err := fake.useJTI("fresh", now.Add(time.Hour)); !errors.Is(err, errJTIsFull) {
+		t.Errorf("useJTI with a full table: %v", err)
+	}
+	if err := fake.useJTI("0", now.Add(time.Hour)); err == nil || errors.Is(err, errJTIsFull) {
+		t.Errorf("reused jti: %v", err)
+	}
+	for k := range fake.jtis { // all expired long ago
+		fake.jtis[k] = now.Add(-2 * time.Hour)
+	}
+	if err := fake.useJTI("fresh", now.Add(time.Hour)); err != nil {
+		t.Errorf("useJTI after expiry: %v", err)
+	}
+	if n := len(fake.jtis); n != 1 {
+		t.Errorf("%d jtis kept after the sweep, want 1", n)
 	}
 }

@@ -42,6 +42,8 @@
 //     {"error": "<cause>"}; a malformed sessionPublicKey answers 422 with
 //     code invalid_session_public_key.
 //   - Nonces live 24 hours (the SDK's pool lifetime); sessions 2 hours.
+//   - Memory is bounded for long-running use: see MaxLoggedRequests,
+//     MaxLoggedBytes, MaxOutstandingNonces, MaxUsers and MaxUsedJTIs.
 //   - The user id is a name-based (version 5 layout) UUID of the
 //     environment id and the external sub, so it is stable across servers.
 //   - An "email" verified credential is added only when the email is
@@ -101,6 +103,14 @@ const (
 	// MaxOutstandingNonces bounds the nonces issued (or seeded) and not yet
 	// used or expired; past it the oldest are forgotten, as if expired.
 	MaxOutstandingNonces = 10000
+	// MaxUsers bounds the users the fake remembers (for newUser and
+	// step-up); when a new user would exceed it, the fake forgets them all:
+	// they count as new again and must sign in again before a step-up.
+	MaxUsers = 100000
+	// MaxUsedJTIs bounds the step-up jtis kept for replay protection (each
+	// until an hour after its assertion's exp); when that many are kept,
+	// step-up answers 429 too_many_requests.
+	MaxUsedJTIs = 100000
 )
 
 // Config configures the fake environment; it mirrors the dashboard's
@@ -243,8 +253,7 @@ type Server struct {
 	cfg      Config
 	nonces   nonceStore
 	jtis     map[string]time.Time // used step-up jti → expiry
-	seen     map[string]bool      // user ids that signed in before
-	external map[string]string    // Dynamic user id → external sub
+	users    map[string]string    // Dynamic user id → external sub, for users that signed in
 	requests []Request
 	logBytes int // sum of requestSize over requests
 	seq      uint64
@@ -281,8 +290,7 @@ func New(cfg Config) (*Server, error) {
 	return &Server{
 		cfg:      cfg,
 		jtis:     map[string]time.Time{},
-		seen:     map[string]bool{},
-		external: map[string]string{},
+		users:    map[string]string{},
 		failNext: map[Endpoint][]injected{},
 		key:      key,
 		kid:      "dynamictest-" + base64.RawURLEncoding.EncodeToString(sum[:8]),

@@ -481,7 +481,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 		return
 	}
 	s.mu.Lock()
-	extSub, known := s.external[access.Subject]
+	extSub, known := s.users[access.Subject]
 	s.mu.Unlock()
 	if !known {
 		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "the signed-in user did not sign in with external auth")
@@ -498,8 +498,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 		writeError(w, http.StatusUnprocessableEntity, code, authMessage(err))
 		return
 	}
-	if !s.useJTI(claims.ID, claims.ExpiresAt) {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, fmt.Sprintf("assertion jti %q was already used: mint a new assertion", claims.ID))
+	if err := s.useJTI(claims.ID, claims.ExpiresAt); err != nil {
+		if errors.Is(err, errJTIsFull) {
+			writeError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
+			return
+		}
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, err.Error())
 		return
 	}
 	if s.writeInjected(w, EndpointVerify) {
@@ -513,21 +517,34 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 	writeJSON(w, http.StatusOK, map[string]string{"elevatedAccessToken": tok})
 }
 
-// useJTI records a step-up jti; false if it was used before.
-func (s *Server) useJTI(jti string, exp time.Time) bool {
+// errJTIsFull is useJTI's answer when MaxUsedJTIs unexpired jtis are kept.
+var errJTIsFull = errors.New("too many unexpired step-up assertions: retry when some have expired")
+
+// useJTI records a step-up jti until an hour after exp; it fails if the jti
+// was used before, or if MaxUsedJTIs unexpired ones are kept already
+// (forgetting one would allow its replay).
+func (s *Server) useJTI(jti string, exp time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.nowLocked()
-	for k, e := range s.jtis {
-		if now.After(e.Add(time.Hour)) {
-			delete(s.jtis, k)
+	if _, used := s.jtis[jti]; used {
+		return fmt.Errorf("assertion jti %.64q was already used: mint a new assertion", jti)
+	}
+	if len(s.jtis) >= MaxUsedJTIs {
+		now := s.nowLocked()
+		for k, e := range s.jtis {
+			if now.After(e.Add(time.Hour)) {
+				delete(s.jtis, k)
+			}
+		}
+		if len(s.jtis) >= MaxUsedJTIs {
+			return errJTIsFull
 		}
 	}
-	if _, used := s.jtis[jti]; used {
-		return false
+	if s.jtis == nil {
+		s.jtis = map[string]time.Time{}
 	}
 	s.jtis[jti] = exp
-	return true
+	return nil
 }
 
 func (s *Server) jwks(w http.ResponseWriter) {

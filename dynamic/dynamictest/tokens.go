@@ -86,10 +86,16 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 	exp := now.Add(cfg.SessionTTL)
 
 	s.mu.Lock()
-	newUser := !s.seen[userID]
-	s.seen[userID] = true
-	s.external[userID] = c.Subject
+	_, known := s.users[userID]
+	if !known && len(s.users) >= MaxUsers {
+		clear(s.users) // bounded memory: all users count as new again
+	}
+	if s.users == nil {
+		s.users = map[string]string{}
+	}
+	s.users[userID] = c.Subject
 	s.mu.Unlock()
+	newUser := !known
 
 	emailVerified := c.EmailIsVerified(cfg.AssumeEmailVerified)
 	creds := []Credential{{

@@ -44,6 +44,9 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful shutdown; a second one (Ctrl-C
+	// again) kills the process at once instead of being swallowed.
+	context.AfterFunc(ctx, stop)
 	dir, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devserver: cannot determine the working directory:", err)
@@ -179,6 +182,7 @@ func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 
 	select {
 	case err := <-errc:
+		a.close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -77,6 +80,64 @@ func TestSignalShutdown(t *testing.T) {
 				t.Errorf("no graceful stop logged:\n%s", strings.Join(all, "\n"))
 			}
 		})
+	}
+}
+
+// A second Ctrl-C during a graceful shutdown that waits for a slow client
+// ends the process at once instead of being swallowed.
+func TestSecondSignalKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if signal.Ignored(os.Interrupt) {
+		t.Skip("SIGINT is ignored in this process (started in the background), so it is in the child too")
+	}
+	bin := filepath.Join(t.TempDir(), "devserver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := testConfig(t)
+	cmd := exec.Command(bin, "-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL)
+	cmd.Dir = cfg.Dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Dir}
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	var base string
+	for sc.Scan() {
+		if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	go io.Copy(io.Discard, stderr)
+	if base == "" {
+		t.Fatal("no listening line")
+	}
+	// A client that sends half a body keeps Shutdown waiting.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", jwtPath, strings.TrimPrefix(base, "http://"))
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the second SIGINT took %v to end the process", d)
+		}
+	case <-time.After(shutdownTimeout + 5*time.Second):
+		t.Fatal("did not stop")
 	}
 }
 

@@ -81,6 +81,8 @@ func TestBadInput(t *testing.T) {
 		{"POST ngrok", "POST", ngrokPath, js, "{}", 405, "use GET"},
 		{"GET signin", "GET", signInPath, "", "", 405, "use POST"},
 		{"GET signout", "GET", signOutPath, "", "", 405, "use POST"},
+		{"signout oversized", "POST", signOutPath, "application/x-www-form-urlencoded", big, 413, "64 KiB"},
+		{"signout oversized without length", "POST", signOutPath + "?chunked", "application/x-www-form-urlencoded", big, 413, "64 KiB"},
 		{"POST jwt page", "POST", "/jwt", js, "{}", 405, "use GET"},
 		{"POST home", "POST", "/", js, "{}", 405, "use GET"},
 		{"PATCH dashboard", "PATCH", "/dashboard", "", "", 405, "use GET"},

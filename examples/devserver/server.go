@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -464,7 +465,16 @@ func (a *app) signInError(err error) (int, string) {
 }
 
 func (a *app) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	http.MaxBytesReader(w, r.Body, maxBody).Close()
+	// The form posts nothing; a body is read (and bounded) like any other.
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxBody)); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes (64 KiB): sign out with an empty POST", maxBody))
+		} else {
+			writeError(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
+		}
+		return
+	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		a.sessions.delete(c.Value)
 	}

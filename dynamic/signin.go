@@ -316,9 +316,15 @@ func checkToken(what, tok string) error {
 	return nil
 }
 
-// checkSessionPublicKey checks the SDK's format: compressed P-256 point,
-// 66 lower-case hex characters, prefix 02 or 03. (The point is not checked
-// to lie on the curve: the SDK sends what the caller gives it.)
+// ValidSessionPublicKey reports whether k has the format of a session
+// public key (SignInOptions.SessionPublicKey, x-dyn-session-public-key): a
+// compressed P-256 point as 66 lower-case hex characters starting with 02
+// or 03. The point is not checked to lie on the curve: the SDK sends what
+// its caller gives it. The client and dynamictest both apply this rule.
+func ValidSessionPublicKey(k string) bool { return checkSessionPublicKey(k) == nil }
+
+// checkSessionPublicKey checks the SDK's format (see ValidSessionPublicKey)
+// and says what is wrong.
 func checkSessionPublicKey(k string) error {
 	const want = "want 66 lower-case hex characters starting with 02 or 03 (a compressed P-256 key, e.g. DeviceKey.PublicKeyHex())"
 	if len(k) != DevicePublicKeyHexLen {

@@ -46,3 +46,27 @@ func TestSessionFormattingHidesTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestValidSessionPublicKey(t *testing.T) {
+	k, err := NewDeviceKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := k.PublicKeyHex()
+	for _, tc := range []struct {
+		k    string
+		want bool
+	}{
+		{good, true},
+		{strings.ToUpper(good), false},
+		{"04" + good[2:], false},
+		{good[:64], false},
+		{good + "00", false},
+		{"", false},
+		{"02" + strings.Repeat("g", 64), false},
+	} {
+		if got := ValidSessionPublicKey(tc.k); got != tc.want {
+			t.Errorf("ValidSessionPublicKey(%q) = %v", tc.k, got)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -357,8 +356,6 @@ func parseSignInBody(b []byte) (signInBody, error) {
 	return out, nil
 }
 
-var sessionKeyPattern = regexp.MustCompile(`^0[23][0-9a-f]{64}$`)
-
 // authMessage turns a validator error into the error text of the 422 body:
 // the cause without the Go package prefix.
 func authMessage(err error) string {
@@ -399,7 +396,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body
 	if sessionKey == "" {
 		sessionKey = r.Header.Get(dynamic.HeaderSessionPublicKey)
 	}
-	if sessionKey != "" && !sessionKeyPattern.MatchString(sessionKey) {
+	if sessionKey != "" && !dynamic.ValidSessionPublicKey(sessionKey) {
 		writeError(w, http.StatusUnprocessableEntity, CodeInvalidSessionKey, "sessionPublicKey must be a compressed P-256 public key: 66 lower-case hex characters starting with 02 or 03")
 		return
 	}

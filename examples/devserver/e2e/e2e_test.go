@@ -452,3 +452,24 @@ func randomSubject(t *testing.T) string {
 	}
 	return "e2e-user-" + hex.EncodeToString(b)
 }
+
+// TestNarrowWindow checks the pages in a phone-sized window: nothing sticks
+// out of its card and the page never scrolls sideways (the header's badge
+// used to be pushed off-screen).
+func TestNarrowWindow(t *testing.T) {
+	p := setup(t)
+	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		p.fatalf("narrow the window: %v", err)
+	}
+	p.open("/jwt")
+	p.waitElem("the subject input is visible", "#sub", visible)
+	p.click("#generate")
+	p.waitElem("the token is shown", "#token", visible)
+	p.checkLocalBadge()
+	p.checkNoOverflow("/jwt at 390px")
+	p.shot("jwt-narrow")
+	p.open("/")
+	p.waitElem("the JWT section toggle is visible", "#jwt-section-toggle", visible)
+	p.checkNoOverflow("/ at 390px")
+	p.shot("home-narrow")
+}

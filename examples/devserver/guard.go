@@ -11,9 +11,10 @@ import (
 // loopbackOnly lets a request through only when it can only have come from
 // this machine: a loopback peer, a loopback Host (defeats DNS rebinding),
 // no proxy headers (ngrok and other tunnels add them) and, when a browser
-// says where the request comes from, a loopback origin (defeats cross-site
-// requests from pages the developer happens to visit). Anything else gets
-// 403 with a JSON reason.
+// says where the request comes from, one of our own pages (defeats requests
+// from other sites the developer visits and from other local dev servers;
+// following a link to a page is fine). Anything else gets 403 with a JSON
+// reason.
 func loopbackOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if reason := notLoopback(r); reason != "" {

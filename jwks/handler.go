@@ -222,6 +222,11 @@ func (h *Handler) Close() {
 }
 
 // ServeHTTP answers a request for the JWK Set; see Handler for the answers.
+//
+// To stay allocation-free it puts precomputed value slices, shared by all
+// requests, into the response header map. Middleware may replace or add
+// values (Header.Set, Header.Add, Header.Del copy or reallocate) but must
+// not write into an existing value slice in place.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	// Canonical header keys, assigned directly: no allocation, no copying.

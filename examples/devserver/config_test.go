@@ -201,6 +201,12 @@ func TestUpdateDotenv(t *testing.T) {
 		strings.Count(got, "\n") != strings.Count(got, "\r\n") {
 		t.Errorf("CRLF file:\n%q", got)
 	}
+	// A BOM (as some Windows editors write) stays, and the line behind it
+	// is still found.
+	got = string(updateDotenv([]byte("\ufeffJWT_PROVIDER_KID=old\nA=1\n"), keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, "\ufeffJWT_PROVIDER_KID=new\nA=1\n") || strings.Count(got, "JWT_PROVIDER_KID") != 1 {
+		t.Errorf("BOM file:\n%q", got)
+	}
 	// No trailing newline in the old file.
 	got = string(updateDotenv([]byte("A=1"), keygenHeader, envOrder, vals))
 	if !strings.HasPrefix(got, "A=1\n\n"+keygenHeader+"\n") {

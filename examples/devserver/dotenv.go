@@ -163,6 +163,10 @@ func updateDotenv(data []byte, header string, order []string, vals map[string]st
 	done := map[string]bool{}
 	var out bytes.Buffer
 	lines := strings.SplitAfter(string(data), "\n")
+	if strings.HasPrefix(lines[0], "\ufeff") { // keep a BOM, but read the line behind it
+		out.WriteString("\ufeff")
+		lines[0] = lines[0][len("\ufeff"):]
+	}
 	eol := "\n"
 	if strings.HasSuffix(lines[0], "\r\n") {
 		eol = "\r\n"

@@ -24,6 +24,7 @@ const (
 type signedNonce struct {
 	nonce     string
 	signature string
+	fetched   time.Time // when the pool received it
 }
 
 // noncePool is the SDK's FIFO pool of single-use device nonces: each nonce
@@ -31,7 +32,10 @@ type signedNonce struct {
 // (GET /nonces?count=5) starts; when the pool is empty or older than 24 h
 // the taker waits for a refill; concurrent refills share one request. New
 // nonces are appended to the unexpired remainder and the pool's expiry is
-// reset to now+24 h.
+// reset to now+24 h. Unlike the SDK, a nonce older than 24 h is never handed
+// out, even when a refill reset the pool's expiry after it was fetched: a
+// server that expires nonces after 24 h (dynamictest does) would refuse it
+// and fail that sign-in.
 type noncePool struct {
 	mu       sync.Mutex
 	items    []signedNonce
@@ -48,8 +52,13 @@ type noncePool struct {
 func (p *noncePool) take(ctx context.Context) (signedNonce, error) {
 	for {
 		p.mu.Lock()
-		if !p.now().Before(p.expires) {
+		now := p.now()
+		if !now.Before(p.expires) {
 			p.items = nil
+		}
+		for len(p.items) > 0 && !now.Before(p.items[0].fetched.Add(noncePoolLifetime)) {
+			p.items[0] = signedNonce{}
+			p.items = p.items[1:]
 		}
 		if len(p.items) > 0 {
 			n := p.items[0]
@@ -124,6 +133,9 @@ func (p *noncePool) start(ctx context.Context) *flight {
 		now := p.now()
 		if !now.Before(p.expires) {
 			p.items = nil
+		}
+		for i := range items {
+			items[i].fetched = now
 		}
 		p.items = append(p.items, items...)
 		p.expires = now.Add(noncePoolLifetime)

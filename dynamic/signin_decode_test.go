@@ -1,8 +1,10 @@
 package dynamic
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -68,5 +70,46 @@ func TestValidSessionPublicKey(t *testing.T) {
 		if got := ValidSessionPublicKey(tc.k); got != tc.want {
 			t.Errorf("ValidSessionPublicKey(%q) = %v", tc.k, got)
 		}
+	}
+}
+
+// TestNoncePoolNeverHandsOutStaleNonces: a refill resets the pool's expiry,
+// but a nonce left over from an older batch must not be used once it is
+// older than the nonce lifetime (the server would refuse it and the sign-in
+// would fail).
+func TestNoncePoolNeverHandsOutStaleNonces(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	batch := 0
+	p := &noncePool{now: clock, fetch: func(ctx context.Context) ([]signedNonce, error) {
+		mu.Lock()
+		batch++
+		b := batch
+		mu.Unlock()
+		out := make([]signedNonce, 5)
+		for i := range out {
+			out[i] = signedNonce{nonce: fmt.Sprintf("b%d-n%d", b, i)}
+		}
+		return out, nil
+	}}
+	ctx := context.Background()
+	if err := p.fill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	advance(23 * time.Hour)
+	for i := 0; i < 4; i++ { // leaves b1-n4 and starts a refill
+		if _, err := p.take(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p.len() < 6 { // wait for the background refill
+		time.Sleep(time.Millisecond)
+	}
+	advance(2 * time.Hour) // b1-n4 is now 25 h old; the pool expires at 23 h + 24 h
+	n, err := p.take(ctx)
+	if err != nil || n.nonce != "b2-n0" {
+		t.Fatalf("take = %q, %v; want b2-n0 (b1-n4 is older than %v)", n.nonce, err, noncePoolLifetime)
 	}
 }

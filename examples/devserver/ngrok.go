@@ -79,8 +79,12 @@ func newNgrokDetector(apiURL string) *ngrokDetector {
 		apiURL: strings.TrimRight(apiURL, "/"),
 		client: &http.Client{
 			Timeout: ngrokTimeout,
-			// The agent is local: never use a proxy from the environment.
+			// The agent is local: never use a proxy from the environment,
+			// and never follow it elsewhere.
 			Transport: &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: ngrokTimeout}).DialContext},
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
 		},
 	}
 }

@@ -47,6 +47,9 @@ func tunnels(body string) http.HandlerFunc {
 }
 
 func TestNgrokDetect(t *testing.T) {
+	// Another server with a valid tunnel list: the detector must not be
+	// redirected to it.
+	elsewhere := fakeNgrok(t, tunnels(`{"tunnels":[{"public_url":"https://elsewhere.ngrok-free.app","proto":"https","config":{"addr":"3000"}}]}`))
 	two := `{"tunnels":[
 		{"public_url":"http://plain.ngrok-free.app","proto":"http","config":{"addr":"http://localhost:3000"}},
 		{"public_url":"https://other.ngrok-free.app","proto":"https","config":{"addr":"http://localhost:8080"}},
@@ -67,6 +70,9 @@ func TestNgrokDetect(t *testing.T) {
 		{"https tunnel with a bogus url", tunnels(`{"tunnels":[{"public_url":"javascript:alert(1)","proto":"https"}]}`), 3000, "", errNoHTTPSTunnel},
 		{"agent error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, 3000, "", errNgrokAPIError},
 		{"agent 404", http.NotFound, 3000, "", errNgrokAPIError},
+		{"agent redirects elsewhere", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere+"/api/tunnels", http.StatusFound)
+		}, 3000, "", errNgrokAPIError},
 		{"garbage", tunnels(`<html>not json`), 3000, "", errNgrokNotDetected},
 		{"wrong shape", tunnels(`{"tunnels":"nope"}`), 3000, "", errNgrokNotDetected},
 		{"empty body", tunnels(``), 3000, "", errNgrokNotDetected},

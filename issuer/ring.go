@@ -16,7 +16,7 @@ var ErrNoStagedKey = errors.New("no staged key: call Stage(next) first")
 // RingOptions configures a Ring. The zero value is ready to use.
 type RingOptions struct {
 	// MaxTTL is the longest lifetime of any token signed with the ring's
-	// keys, and so how long a retired key stays published. 0 means
+	// keys, and so (plus Leeway) how long a retired key stays published. 0 means
 	// DefaultMaxTTL (24h).
 	MaxTTL time.Duration
 	// Leeway is how long after a token's exp verifiers may still accept it

@@ -113,7 +113,16 @@ func TestSecondSignalKills(t *testing.T) {
 			break
 		}
 	}
-	go io.Copy(io.Discard, stderr)
+	shuttingDown := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `msg="shutting down"`) {
+				close(shuttingDown)
+				break
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
 	if base == "" {
 		t.Fatal("no listening line")
 	}
@@ -126,7 +135,12 @@ func TestSecondSignalKills(t *testing.T) {
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", jwtPath, strings.TrimPrefix(base, "http://"))
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(os.Interrupt)
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-shuttingDown:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first SIGINT did not start a shutdown")
+	}
+	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
 	cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)

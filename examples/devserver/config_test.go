@@ -15,6 +15,8 @@ func TestParseDotenv(t *testing.T) {
 		"",
 		"PLAIN=value # trailing comment",
 		"export EXPORTED=yes",
+		"export\tTABBED=yes",
+		"exported=no-prefix",
 		`SINGLE='{"kty":"RSA","n":"a#b"}'`,
 		`DOUBLE="line1\nline2 \"q\""`,
 		`MULTI="first`,
@@ -29,6 +31,8 @@ func TestParseDotenv(t *testing.T) {
 	want := map[string]string{
 		"PLAIN":    "value",
 		"EXPORTED": "yes",
+		"TABBED":   "yes",
+		"exported": "no-prefix",
 		"SINGLE":   `{"kty":"RSA","n":"a#b"}`,
 		"DOUBLE":   "line1\nline2 \"q\"",
 		"MULTI":    "first\nsecond",
@@ -200,6 +204,10 @@ func TestUpdateDotenv(t *testing.T) {
 	if !strings.HasPrefix(got, "A=1\r\nJWT_PROVIDER_KID=new\r\nexport JWT_PROVIDER_ISSUER=https://new.example\r\n# c\r\n\r\nJWT_PROVIDER_PUBLIC_KEY=") ||
 		strings.Count(got, "\n") != strings.Count(got, "\r\n") {
 		t.Errorf("CRLF file:\n%q", got)
+	}
+	got = string(updateDotenv([]byte("export\t JWT_PROVIDER_KID=old\n"), keygenHeader, envOrder, vals))
+	if !strings.HasPrefix(got, "export\t JWT_PROVIDER_KID=new\n") || strings.Count(got, "JWT_PROVIDER_KID") != 1 {
+		t.Errorf("export with a tab:\n%q", got)
 	}
 	// A BOM (as some Windows editors write) stays, and the line behind it
 	// is still found.

@@ -36,7 +36,7 @@ func parseDotenv(data []byte) (vars dotenv, warnings []string) {
 		if t == "" || t[0] == '#' {
 			continue
 		}
-		t = strings.TrimPrefix(t, "export ")
+		_, t = cutExport(t)
 		eq := strings.IndexByte(t, '=')
 		if eq <= 0 || !validEnvName(strings.TrimSpace(t[:eq])) {
 			warnings = append(warnings, fmt.Sprintf("line %d: not a KEY=value assignment, skipped", line))
@@ -235,14 +235,21 @@ func updateDotenv(data []byte, header string, order []string, vals map[string]st
 	return out.Bytes()
 }
 
+// cutExport splits a leading "export" and the blanks after it (dotenv's
+// `export\s+`) from a trimmed line.
+func cutExport(t string) (prefix, rest string) {
+	if len(t) > len("export") && strings.HasPrefix(t, "export") && (t[6] == ' ' || t[6] == '\t') {
+		rest = strings.TrimLeft(t[6:], " \t")
+		return t[:len(t)-len(rest)], rest
+	}
+	return "", t
+}
+
 // dotenvAssignment splits a KEY=value line (optionally "export "-prefixed)
 // as parseDotenv reads it; ok is false for comments and other lines.
 func dotenvAssignment(ln string) (prefix, key, val string, ok bool) {
 	t := strings.TrimLeft(ln, " \t")
-	if strings.HasPrefix(t, "export ") {
-		prefix = "export "
-		t = t[len(prefix):]
-	}
+	prefix, t = cutExport(t)
 	eq := strings.IndexByte(t, '=')
 	if eq <= 0 {
 		return "", "", "", false

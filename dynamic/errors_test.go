@@ -244,8 +244,12 @@ func TestSignInArgumentValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
 			_, err := f.client.SignInWithExternalJWT(context.Background(), tt.jwt, tt.opts)
-			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tt.wantMsg) {
-				t.Fatalf("err = %v, want ErrInvalidConfig mentioning %q", err, tt.wantMsg)
+			want := ErrInvalidConfig
+			if tt.opts == nil {
+				want = ErrMalformedToken // a bad token is input, not configuration
+			}
+			if !errors.Is(err, want) || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("err = %v, want %v mentioning %q", err, want, tt.wantMsg)
 			}
 			if n := len(f.all()); n != 0 {
 				t.Errorf("%d requests sent for invalid input", n)

@@ -289,18 +289,20 @@ func signInBody(jwt, sessionPublicKey string) []byte {
 }
 
 // checkCompactJWT checks that tok looks like a compact JWS (three
-// base64url segments), without echoing it.
+// base64url segments), without echoing it. A token is input, not
+// configuration, so its errors match ErrMalformedToken (and so
+// ErrInvalidExternalAuth), as the Validator's do.
 func checkCompactJWT(what, tok string) error {
 	if tok == "" {
-		return fmt.Errorf("%w: %s is empty: pass the token your issuer signed", ErrInvalidConfig, what)
+		return fmt.Errorf("%w: %s is empty: pass the token your issuer signed", ErrMalformedToken, what)
 	}
 	if strings.Count(tok, ".") != 2 {
-		return fmt.Errorf("%w: %s is not a compact JWS (want three base64url parts separated by dots, got %d dots)", ErrInvalidConfig, what, strings.Count(tok, "."))
+		return fmt.Errorf("%w: %s is not a compact JWS (want three base64url parts separated by dots, got %d dots)", ErrMalformedToken, what, strings.Count(tok, "."))
 	}
 	for i := 0; i < len(tok); i++ {
 		ch := tok[i]
 		if !(ch == '.' || ch == '-' || ch == '_' || '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z') {
-			return fmt.Errorf("%w: %s contains a character that is not base64url (position %d): pass the compact token without quotes or whitespace", ErrInvalidConfig, what, i+1)
+			return fmt.Errorf("%w: %s contains a character that is not base64url (position %d): pass the compact token without quotes or whitespace", ErrMalformedToken, what, i+1)
 		}
 	}
 	return nil

@@ -88,9 +88,9 @@ func TestBadInput(t *testing.T) {
 		{"PATCH dashboard", "PATCH", "/dashboard", "", "", 405, "use GET"},
 		// POST /api/signin
 		{"signin token and sub", "POST", signInPath, js, `{"token":"a.b.c","sub":"u"}`, 400, "not both"},
-		{"signin empty token", "POST", signInPath, js, `{"token":"  "}`, 400, `"token" is empty`},
-		{"signin token not a jwt", "POST", signInPath, js, `{"token":"hello"}`, 400, "not a compact JWT"},
-		{"signin token bad chars", "POST", signInPath, js, `{"token":"a.b<script>.c"}`, 400, `contains "<"`},
+		{"signin empty token", "POST", signInPath, js, `{"token":"  "}`, 400, `external JWT is empty`},
+		{"signin token not a jwt", "POST", signInPath, js, `{"token":"hello"}`, 400, "not a compact JWS"},
+		{"signin token bad chars", "POST", signInPath, js, `{"token":"a.b<script>.c"}`, 400, "not base64url (position 4)"},
 		{"signin token wrong type", "POST", signInPath, js, `{"token":1}`, 400, `"token" must be a string`},
 		{"signin token too long", "POST", signInPath, js, `{"token":"` + strings.Repeat("a", maxTokenLen) + `.b.c"}`, 400, "bytes long"},
 		{"signin malformed json", "POST", signInPath, js, `{"token":`, 400, "truncated"},

@@ -347,7 +347,7 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		token = strings.TrimSpace(*req.Token)
-		if err := checkTokenShape(token); err != nil {
+		if err := checkTokenLen(token); err != nil {
 			writeErr(w, err)
 			return
 		}
@@ -405,21 +405,11 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// checkTokenShape rejects what cannot be a compact JWS before asking Dynamic.
-func checkTokenShape(tok string) error {
-	switch {
-	case tok == "":
-		return badRequest(`"token" is empty: paste a JWT (three base64url parts separated by dots), or generate one at /jwt`)
-	case len(tok) > maxTokenLen:
+// checkTokenLen bounds a pasted token before it is sent anywhere; its shape
+// is checked by dynamic.Client (ErrMalformedToken).
+func checkTokenLen(tok string) error {
+	if len(tok) > maxTokenLen {
 		return badRequest(`"token" is %d bytes long, more than the %d a JWT from this devserver can be`, len(tok), maxTokenLen)
-	case strings.Count(tok, ".") != 2:
-		return badRequest(`"token" is not a compact JWT: it must be three base64url parts separated by dots`)
-	}
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if !(c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return badRequest(`"token" contains %q at byte %d: a JWT holds only base64url characters and dots`, string(rune(c)), i)
-		}
 	}
 	return nil
 }
@@ -433,6 +423,9 @@ func (a *app) signInError(err error) (int, string) {
 		where = "the local Dynamic"
 	}
 	switch {
+	case errors.Is(err, dynamic.ErrMalformedToken):
+		// Refused by the client before any request: the pasted text is no JWT.
+		return http.StatusBadRequest, `"token" is not a JWT: ` + strings.TrimPrefix(err.Error(), dynamic.ErrMalformedToken.Error()+": ")
 	case errors.Is(err, dynamic.ErrInvalidExternalAuth):
 		msg := "Error authenticating with external JWT"
 		if errors.As(err, &ae) && ae.Message != "" {

@@ -97,7 +97,7 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	default:
 		res, err := newNgrokDetector(cfg.NgrokAPIURL).detect(ctx, cfg.Port)
 		if err != nil {
-			rep.line("FAIL", "public jwksUrl", fmt.Sprintf("%v: Dynamic must reach your JWKS from the internet; run `ngrok http %d` next to the devserver (or pass -jwks-url)", err, cfg.Port))
+			rep.line("FAIL", "public jwksUrl", fmt.Sprintf("%s. Dynamic must reach your JWKS from the internet (or pass -jwks-url)", strings.TrimRight(err.Error(), ". ")))
 		} else {
 			target = res.JWKSURL
 			if res.Warning != "" {

@@ -161,21 +161,13 @@ func (h *Handler) update(keys []Key) {
 		h.logger.Error("jwks: key set not published, still serving the previous one", "err", err.Error())
 		return
 	}
-	for _, e := range unwrapJoined(s.err) {
-		h.logger.Warn("jwks: key left out of the published set", "err", e.Error())
+	// s.err is nil or an errors.Join of one error per key left out.
+	if joined, ok := s.err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			h.logger.Warn("jwks: key left out of the published set", "err", e.Error())
+		}
 	}
 	h.cur.Store(s)
-}
-
-// unwrapJoined splits an errors.Join result into its parts.
-func unwrapJoined(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // newSnapshot marshals keys. With strict, the first invalid key is an

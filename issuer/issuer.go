@@ -220,10 +220,8 @@ func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 			return "", err
 		}
 	}
-	if len(c.Audience) > 0 {
-		if err := checkAudience("aud", c.Audience); err != nil {
-			return "", err
-		}
+	if err := checkAudience("aud", c.Audience); err != nil {
+		return "", err
 	}
 	var extra []byte
 	if len(c.Extra) > 0 {

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -330,7 +331,7 @@ func jsonError(err error) string {
 	case errors.As(err, &syn):
 		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
-		return fmt.Sprintf("member %q must be a JSON %s, not %s", typ.Field, "string", typ.Value)
+		return fmt.Sprintf("member %q must be a JSON string, not %s", typ.Field, typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "truncated JSON"
 	case errors.Is(err, errTrailing):
@@ -346,19 +347,19 @@ var errTrailing = errors.New("trailing data")
 // common to public and private JWKs. Errors never contain member values
 // other than kty, use, alg and kid.
 func decodeMembers(data []byte, what string) (*jwkMembers, error) {
-	data = []byte(strings.TrimSpace(string(data)))
+	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: %s is empty: pass the JWK JSON", ErrInvalidKey, what)
 	}
 	if data[0] != '{' {
 		hint := ""
-		if strings.HasPrefix(string(data), "-----BEGIN") {
+		if bytes.HasPrefix(data, []byte("-----BEGIN")) {
 			hint = " (this looks like PEM: use ParsePEM)"
 		}
 		return nil, fmt.Errorf("%w: %s is not a JSON object%s", ErrInvalidKey, what, hint)
 	}
 	var m jwkMembers
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%w: %s: %s: check that the whole JWK was copied", ErrInvalidKey, what, jsonError(err))
 	}
@@ -519,7 +520,7 @@ func ParsePEM(data []byte, kid string) (*Key, error) {
 	}
 	if block == nil {
 		hint := ""
-		if strings.HasPrefix(strings.TrimSpace(string(data)), "{") {
+		if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 			hint = " (this looks like a JWK: use ParseJWK)"
 		}
 		return nil, fmt.Errorf("%w: no PEM block found%s: pass a \"-----BEGIN PRIVATE KEY-----\" or \"-----BEGIN RSA PRIVATE KEY-----\" block", ErrInvalidKey, hint)

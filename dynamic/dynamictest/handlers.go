@@ -356,7 +356,7 @@ func parseSignInBody(b []byte) (signInBody, error) {
 	return out, nil
 }
 
-// authMessage turns a validator error into the error text of the 422 body:
+// authMessage turns a dynamic error into the error text of a response body:
 // the cause without the Go package prefix.
 func authMessage(err error) string {
 	return strings.TrimPrefix(err.Error(), "dynamic: ")
@@ -435,7 +435,7 @@ func (s *Server) checkDevice(r *http.Request, cfg Config) string {
 		return "incomplete device signature: x-dynamic-device-nonce, x-dynamic-device-publickey and x-dynamic-device-signed-nonce must all be sent"
 	}
 	if err := dynamic.VerifyDeviceSignature(pub, nonce, sig); err != nil {
-		return "invalid device signature: " + strings.TrimPrefix(err.Error(), "dynamic: ")
+		return "invalid device signature: " + authMessage(err)
 	}
 	if err := s.consumeNonce(nonce); err != nil {
 		return "invalid device nonce: " + err.Error()

@@ -293,22 +293,31 @@ func TestWarmSignInIsOneRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNoncePoolFIFOAndExpiry(t *testing.T) {
+// numberedPool returns a pool on a fake clock (2026-01-01 UTC, moved on by
+// advance) whose every fetch returns five nonces named b<fetch>-n<index>.
+func numberedPool() (p *noncePool, advance func(time.Duration)) {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	batch := 0
-	p := &noncePool{now: clock, fetch: func(ctx context.Context) ([]signedNonce, error) {
-		mu.Lock()
-		batch++
-		b := batch
-		mu.Unlock()
-		out := make([]signedNonce, 5)
-		for i := range out {
-			out[i] = signedNonce{nonce: fmt.Sprintf("b%d-n%d", b, i)}
-		}
-		return out, nil
-	}}
+	p = &noncePool{
+		now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		fetch: func(context.Context) ([]signedNonce, error) {
+			mu.Lock()
+			batch++
+			b := batch
+			mu.Unlock()
+			out := make([]signedNonce, 5)
+			for i := range out {
+				out[i] = signedNonce{nonce: fmt.Sprintf("b%d-n%d", b, i)}
+			}
+			return out, nil
+		},
+	}
+	return p, func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+}
+
+func TestNoncePoolFIFOAndExpiry(t *testing.T) {
+	p, advance := numberedPool()
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		n, err := p.take(ctx)
@@ -318,9 +327,7 @@ func TestNoncePoolFIFOAndExpiry(t *testing.T) {
 	}
 	// 2 left; the pool expires after 24 h: old nonces are dropped and the
 	// next take waits for a fresh batch.
-	mu.Lock()
-	now = now.Add(noncePoolLifetime)
-	mu.Unlock()
+	advance(noncePoolLifetime)
 	n, err := p.take(ctx)
 	if err != nil || n.nonce != "b2-n0" {
 		t.Fatalf("take after expiry = %q, %v; want b2-n0", n.nonce, err)

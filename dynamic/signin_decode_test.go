@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -78,22 +77,7 @@ func TestValidSessionPublicKey(t *testing.T) {
 // older than the nonce lifetime (the server would refuse it and the sign-in
 // would fail).
 func TestNoncePoolNeverHandsOutStaleNonces(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	batch := 0
-	p := &noncePool{now: clock, fetch: func(ctx context.Context) ([]signedNonce, error) {
-		mu.Lock()
-		batch++
-		b := batch
-		mu.Unlock()
-		out := make([]signedNonce, 5)
-		for i := range out {
-			out[i] = signedNonce{nonce: fmt.Sprintf("b%d-n%d", b, i)}
-		}
-		return out, nil
-	}}
+	p, advance := numberedPool()
 	ctx := context.Background()
 	if err := p.fill(ctx); err != nil {
 		t.Fatal(err)

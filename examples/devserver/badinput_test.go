@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -123,22 +124,14 @@ func TestBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var buf strings.Builder
-			b := make([]byte, 8192)
-			for {
-				n, err := resp.Body.Read(b)
-				buf.Write(b[:n])
-				if err != nil {
-					break
-				}
-			}
+			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, buf.String())
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
 			}
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q", ct)
 			}
-			msg := errorText(t, []byte(buf.String()))
+			msg := errorText(t, body)
 			if !strings.Contains(msg, tc.want) {
 				t.Errorf("error %q does not name the problem (%q)", msg, tc.want)
 			}

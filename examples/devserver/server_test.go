@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -175,16 +176,8 @@ func postJSON(t *testing.T, c *http.Client, u, body string) (int, []byte, *http.
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, []byte(b.String()), resp
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp
 }
 
 func getBody(t *testing.T, c *http.Client, u string) (int, string) {
@@ -194,16 +187,8 @@ func getBody(t *testing.T, c *http.Client, u string) (int, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, b.String()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // Generate & Sign In and a pasted token both reach the dashboard through

@@ -134,6 +134,20 @@ func TestRingPrunesOnTimer(t *testing.T) {
 	}
 }
 
+// subscribeKIDs subscribes to ring, as the JWKS handler does, and returns
+// the set of kids it published last.
+func subscribeKIDs(t *testing.T, ring *Ring) *atomic.Pointer[map[string]bool] {
+	var published atomic.Pointer[map[string]bool]
+	t.Cleanup(ring.Subscribe(func(keys []jwks.Key) {
+		m := map[string]bool{}
+		for _, k := range keys {
+			m[k.ID] = true
+		}
+		published.Store(&m)
+	}))
+	return &published
+}
+
 // TestConcurrentIssueDuringRotation issues tokens from many goroutines
 // while another rotates keys; every token's kid must be in the published
 // set (as seen by a subscriber, like the JWKS handler) when Issue returns.
@@ -145,14 +159,7 @@ func TestConcurrentIssueDuringRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ring.Close()
-	var published atomic.Pointer[map[string]bool]
-	defer ring.Subscribe(func(keys []jwks.Key) {
-		m := map[string]bool{}
-		for _, k := range keys {
-			m[k.ID] = true
-		}
-		published.Store(&m)
-	})()
+	published := subscribeKIDs(t, ring)
 	iss := newTestIssuer(t, Config{Keys: ring})
 
 	const workers, perWorker, maxRotations = 8, 50, 500
@@ -252,14 +259,7 @@ func TestRetentionCoversTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ring.Close()
-	var published atomic.Pointer[map[string]bool]
-	defer ring.Subscribe(func(keys []jwks.Key) {
-		m := map[string]bool{}
-		for _, k := range keys {
-			m[k.ID] = true
-		}
-		published.Store(&m)
-	})()
+	published := subscribeKIDs(t, ring)
 	iss := newTestIssuer(t, Config{Keys: ring, Now: now, TTL: time.Hour})
 
 	const workers, perWorker, maxRotations = 4, 40, 2000

@@ -399,12 +399,18 @@ func detach(ctx context.Context, fn func(context.Context) error) *flight {
 	return f
 }
 
-// wait waits for f or ctx, whichever ends first.
-func (f *flight) wait(ctx context.Context) error {
+// wait waits for f or ctx, whichever ends first. The caller's context
+// error is reported as "dynamic: <op>: <err>".
+func (f *flight) wait(ctx context.Context, op string) error {
+	var err error
 	select {
 	case <-f.done:
-		return f.err
+		err = f.err
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	if err != nil && err == ctx.Err() {
+		return fmt.Errorf("dynamic: %s: %w", op, err)
+	}
+	return err
 }

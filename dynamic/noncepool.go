@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,10 +76,7 @@ func (p *noncePool) take(ctx context.Context) (signedNonce, error) {
 		}
 		p.mu.Unlock()
 		p.waits.Add(1)
-		if err := f.wait(ctx); err != nil {
-			if err == ctx.Err() {
-				return signedNonce{}, fmt.Errorf("dynamic: GET nonces: %w", err)
-			}
+		if err := f.wait(ctx, "GET nonces"); err != nil {
 			return signedNonce{}, err
 		}
 		// Loop: concurrent takers may have emptied the refill already; each
@@ -101,13 +97,7 @@ func (p *noncePool) fill(ctx context.Context) error {
 		p.inflight = f
 	}
 	p.mu.Unlock()
-	if err := f.wait(ctx); err != nil {
-		if err == ctx.Err() {
-			return fmt.Errorf("dynamic: GET nonces: %w", err)
-		}
-		return err
-	}
-	return nil
+	return f.wait(ctx, "GET nonces")
 }
 
 // len reports the number of unexpired nonces (for tests).

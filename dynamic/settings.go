@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -156,10 +155,7 @@ func (s *clientState) projectSettings(ctx context.Context, allowStale bool) (*Pr
 		sc.inflight = f
 	}
 	sc.mu.Unlock()
-	if err := f.wait(ctx); err != nil {
-		if ctx.Err() != nil && err == ctx.Err() {
-			return nil, fmt.Errorf("dynamic: GET settings: %w", err)
-		}
+	if err := f.wait(ctx, "GET settings"); err != nil {
 		return nil, err
 	}
 	sc.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -258,9 +259,7 @@ func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 		return nil, fmt.Errorf("dynamic: %s %s: building request: %w", r.method, path, err)
 	}
 	h := make(http.Header, len(s.headers)+5)
-	for k, v := range s.headers {
-		h[k] = v
-	}
+	maps.Copy(h, s.headers)
 	r.requestID = randomAlnum(requestIDLen)
 	h[HeaderRequestID] = []string{r.requestID}
 	if r.bearer != "" {

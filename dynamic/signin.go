@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -190,12 +191,7 @@ func unixSeconds(sec float64) time.Time {
 // public_identifier; some fakes (the SDK recordings' among them) send the
 // camelCase name. Only such answers pay for the second pass.
 func camelPublicIdentifiers(u *User, body []byte) error {
-	missing := false
-	for i := range u.VerifiedCredentials {
-		if u.VerifiedCredentials[i].PublicIdentifier == "" {
-			missing = true
-		}
-	}
+	missing := slices.ContainsFunc(u.VerifiedCredentials, func(vc VerifiedCredential) bool { return vc.PublicIdentifier == "" })
 	if !missing || !bytes.Contains(body, []byte(`"publicIdentifier"`)) {
 		return nil
 	}

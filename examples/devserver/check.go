@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -70,7 +71,7 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	}
 	ourIss := defaultIssuer
 	if ks != nil {
-		ourIss = firstNonEmpty(cfg.Issuer, ks.Issuer, defaultIssuer)
+		ourIss = cmp.Or(cfg.Issuer, ks.Issuer, defaultIssuer)
 	}
 
 	// The dashboard values, when we know the environment.
@@ -109,7 +110,7 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	}
 
 	// 3+4+5. Fetch the JWKS as Dynamic would and verify a fresh token.
-	expect := firstNonEmpty(*wantIss, ourIss)
+	expect := cmp.Or(*wantIss, ourIss)
 	if *wantIss == "" && dash != nil && dash.Iss != "" {
 		expect = dash.Iss
 	}

@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -29,6 +30,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/extauth/extauth/dynamic"
 )
 
 // Server timeouts.
@@ -237,7 +240,7 @@ func (a *app) logStartup(ctx context.Context) {
 			"url", a.baseURL+localDynPrefix+"/api/v0", "environment_id", a.local.EnvironmentID(),
 			"external_auth", ext, "expects_iss", a.localIssuer, "jwksUrl", a.baseURL+jwksPath)
 	} else {
-		a.log.Info("Dynamic", "environment_id", a.cfg.EnvironmentID, "api", firstNonEmpty(a.cfg.DynamicAPIURL, "https://app.dynamicauth.com/api/v0"))
+		a.log.Info("Dynamic", "environment_id", a.cfg.EnvironmentID, "api", cmp.Or(a.cfg.DynamicAPIURL, dynamic.DefaultBaseURL))
 	}
 	go func() {
 		jwksURL := ""

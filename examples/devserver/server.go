@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -70,7 +71,7 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil), ready: make(chan struct{}), timeout: dynamicTimeout}
-	a.issuer = firstNonEmpty(cfg.Issuer, ks.Issuer, defaultIssuer)
+	a.issuer = cmp.Or(cfg.Issuer, ks.Issuer, defaultIssuer)
 	if a.ring, err = issuer.NewRing(ks.Key, nil); err != nil {
 		return nil, fmt.Errorf("key ring: %w", err)
 	}
@@ -131,7 +132,7 @@ func (a *app) attachDynamic() error {
 		}
 		return nil
 	}
-	localIssuer := firstNonEmpty(a.cfg.LocalIssuer, a.issuer)
+	localIssuer := cmp.Or(a.cfg.LocalIssuer, a.issuer)
 	fake, err := newLocalDynamic(localIssuer, a.baseURL+jwksPath, a.cfg.LocalExternalAuth, a.log.With("component", "local-dynamic"))
 	if err != nil {
 		return fmt.Errorf("local Dynamic: %w", err)
@@ -447,7 +448,7 @@ func (a *app) signInError(err error) (int, string) {
 		}
 		return http.StatusTooManyRequests, msg
 	case errors.As(err, &ae):
-		return http.StatusBadGateway, fmt.Sprintf("%s refused the sign-in (HTTP %d): %s", where, ae.StatusCode, redactTokens(firstNonEmpty(ae.Message, ae.Code, "no error message")))
+		return http.StatusBadGateway, fmt.Sprintf("%s refused the sign-in (HTTP %d): %s", where, ae.StatusCode, redactTokens(cmp.Or(ae.Message, ae.Code, "no error message")))
 	case errors.Is(err, dynamic.ErrBadResponse), errors.Is(err, dynamic.ErrResponseTooLarge):
 		return http.StatusBadGateway, where + " sent an answer the devserver cannot read: " + redactTokens(err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
@@ -555,15 +556,6 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // listenURL is the http URL for a listener address.

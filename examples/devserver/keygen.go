@@ -124,7 +124,7 @@ func cmdJWKS(args []string, sys *sysEnv) error {
 	if err != nil {
 		return err
 	}
-	if ks.Generated {
+	if ks.Origin == "generated" {
 		fmt.Fprintf(sys.stderr, "devserver jwks: generated a new signing key in %s\n", ks.Path)
 	}
 	body, err := jwks.Marshal([]jwks.Key{ks.Key.Public()})

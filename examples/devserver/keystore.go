@@ -19,12 +19,11 @@ const stateGitignore = "# Created by the extauth devserver: key.json is a privat
 
 // keySource says where the signing key came from, for the start-up log.
 type keySource struct {
-	Key       *issuer.Key
-	Issuer    string // from JWT_PROVIDER_ISSUER, "" when not set
-	Origin    string // "env", "state" or "generated"
-	Path      string // key file for state/generated
-	Warnings  []string
-	Generated bool
+	Key      *issuer.Key
+	Issuer   string // from JWT_PROVIDER_ISSUER, "" when not set
+	Origin   string // "env", "state" or "generated"
+	Path     string // key file for state/generated
+	Warnings []string
 }
 
 // loadSigningKey returns the key from JWT_PROVIDER_* (environment or
@@ -79,7 +78,7 @@ func loadOrCreateStateKey(stateDir string) (*keySource, error) {
 	if !created { // lost a race with another devserver: use its key
 		return readStateKey(path)
 	}
-	return &keySource{Key: key, Origin: "generated", Path: path, Generated: true}, nil
+	return &keySource{Key: key, Origin: "generated", Path: path}, nil
 }
 
 func readStateKey(path string) (*keySource, error) {

@@ -69,6 +69,16 @@ func newBenchDynamic(b testing.TB) *benchDynamic {
 
 func (d *benchDynamic) total() int64 { return d.settings.Load() + d.signin.Load() + d.nonces.Load() }
 
+// warmClient returns a client of d with its settings cached and its nonce
+// pool filled.
+func (d *benchDynamic) warmClient(b *testing.B) *Client {
+	c := &Client{EnvironmentID: testEnv, BaseURL: d.srv.URL + "/api/v0", HTTPClient: d.srv.Client()}
+	if err := c.Prefetch(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 // BenchmarkSignInWarm measures a warm sign-in (settings cached, nonce pool
 // filled) on loopback and counts HTTP round trips per sign-in:
 // signin-roundtrips/op must be 1.0; roundtrips/op includes the background
@@ -76,11 +86,8 @@ func (d *benchDynamic) total() int64 { return d.settings.Load() + d.signin.Load(
 // pool-waits/op counts sign-ins that had to wait for a refill (0 when warm).
 func BenchmarkSignInWarm(b *testing.B) {
 	d := newBenchDynamic(b)
-	c := &Client{EnvironmentID: testEnv, BaseURL: d.srv.URL + "/api/v0", HTTPClient: d.srv.Client()}
+	c := d.warmClient(b)
 	ctx := context.Background()
-	if err := c.Prefetch(ctx); err != nil {
-		b.Fatal(err)
-	}
 	before, beforeSignin := d.total(), d.signin.Load()
 	waitsBefore := c.st.pool.waits.Load()
 	b.ReportAllocs()
@@ -159,11 +166,8 @@ func BenchmarkSignNonce(b *testing.B) {
 // protocol's device signature and the pool refills.
 func BenchmarkSignInWarmCriticalPath(b *testing.B) {
 	d := newBenchDynamic(b)
-	c := &Client{EnvironmentID: testEnv, BaseURL: d.srv.URL + "/api/v0", HTTPClient: d.srv.Client()}
+	c := d.warmClient(b)
 	ctx := context.Background()
-	if err := c.Prefetch(ctx); err != nil {
-		b.Fatal(err)
-	}
 	st := c.st
 	items := make([]signedNonce, b.N+2)
 	for i := range items {
@@ -196,11 +200,8 @@ func BenchmarkSignInWarmCriticalPath(b *testing.B) {
 // both.
 func BenchmarkSignInWarmOverhead(b *testing.B) {
 	d := newBenchDynamic(b)
-	c := &Client{EnvironmentID: testEnv, BaseURL: d.srv.URL + "/api/v0", HTTPClient: d.srv.Client()}
+	c := d.warmClient(b)
 	ctx := context.Background()
-	if err := c.Prefetch(ctx); err != nil {
-		b.Fatal(err)
-	}
 	hc := d.srv.Client()
 	url := d.srv.URL + "/api/v0/sdk/" + testEnv + "/externalAuth/signin"
 	body := signInBody(testJWT, "")

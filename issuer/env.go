@@ -69,7 +69,8 @@ func LoadEnv(getenv func(string) string) (*EnvConfig, error) {
 	if err := checkIssuer(issVar); err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvIssuer, err)
 	}
-	if m, err := decodeMembers([]byte(privVar), "private JWK"); err == nil && m.privateCount() == 0 {
+	m, mErr := decodeMembers([]byte(privVar), "private JWK")
+	if mErr == nil && m.privateCount() == 0 {
 		return nil, fmt.Errorf("%s holds a public JWK (no d, p, q, ...): put the private JWK there; %s", EnvPrivateKey, keygenHint)
 	}
 	// The kid is chosen below, so parse with the JWK's own kid first.
@@ -78,7 +79,7 @@ func LoadEnv(getenv func(string) string) (*EnvConfig, error) {
 		return nil, fmt.Errorf("%s: %w (%s for a fresh key)", EnvPrivateKey, err, keygenHint)
 	}
 	jwkKID := ""
-	if m, err := decodeMembers([]byte(privVar), "private JWK"); err == nil && m.KID != nil {
+	if mErr == nil && m.KID != nil {
 		jwkKID = strings.TrimSpace(*m.KID)
 	}
 	kid := key.ID()

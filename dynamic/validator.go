@@ -372,15 +372,13 @@ func (v *Validator) Validate(ctx context.Context, token string) (*ExternalClaims
 		Audience:      []string(claims.Audience),
 		ID:            claims.ID,
 		Scope:         string(claims.Scope),
+		KeyID:         headerKID(tok),
 	}
 	if claims.IssuedAt != nil {
 		out.IssuedAt = claims.IssuedAt.Time
 	}
 	if claims.ExpiresAt != nil {
 		out.ExpiresAt = claims.ExpiresAt.Time
-	}
-	if kid, ok := tok.Header["kid"].(string); ok {
-		out.KeyID = kid
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"time"
@@ -19,17 +20,20 @@ func nameUUID(name string) string {
 	h := sha1.New()
 	h.Write([]byte("extauth/dynamictest\x00"))
 	h.Write([]byte(name))
-	b := h.Sum(nil)[:16]
-	b[6] = b[6]&0x0f | 0x50
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return formatUUID(h.Sum(nil)[:16], 5)
 }
 
 // randomUUID returns a version 4 UUID.
 func randomUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
+	return formatUUID(b[:], 4)
+}
+
+// formatUUID sets the version and variant bits of the 16 bytes b and
+// formats them as a UUID.
+func formatUUID(b []byte, version byte) string {
+	b[6] = b[6]&0x0f | version<<4
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
@@ -132,9 +136,7 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 		access["session_public_key"] = sessionKey
 	}
 	legacy := jwt.MapClaims{"verified_credentials": creds, "new_user": newUser}
-	for k, v := range access {
-		legacy[k] = v
-	}
+	maps.Copy(legacy, access)
 	accessTok, err1 := s.signToken(access)
 	legacyTok, err2 := s.signToken(legacy)
 	if err1 != nil || err2 != nil {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,10 +21,7 @@ func TestSignalShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "devserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, t.TempDir(), "devserver", ".")
 	cfg := testConfig(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -92,10 +88,7 @@ func TestSecondSignalKills(t *testing.T) {
 	if signal.Ignored(os.Interrupt) {
 		t.Skip("SIGINT is ignored in this process (started in the background), so it is in the child too")
 	}
-	bin := filepath.Join(t.TempDir(), "devserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, t.TempDir(), "devserver", ".")
 	cfg := testConfig(t)
 	cmd := exec.Command(bin, "-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL)
 	cmd.Dir = cfg.Dir

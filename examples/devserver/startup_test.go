@@ -22,7 +22,7 @@ import (
 var listenLine = regexp.MustCompile(`msg=listening url=(http://\S+)`)
 
 // buildBinary builds pkg into dir and returns the executable's path.
-func buildBinary(b *testing.B, dir, name, pkg string) string {
+func buildBinary(b testing.TB, dir, name, pkg string) string {
 	b.Helper()
 	out := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-o", out, pkg)

@@ -27,23 +27,16 @@ func parseDotenv(data []byte) (vars dotenv, warnings []string) {
 	for len(s) > 0 {
 		line++
 		var raw string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			raw, s = s[:i], s[i+1:]
-		} else {
-			raw, s = s, ""
-		}
+		raw, s, _ = strings.Cut(s, "\n")
 		t := strings.TrimSpace(raw)
 		if t == "" || t[0] == '#' {
 			continue
 		}
-		_, t = cutExport(t)
-		eq := strings.IndexByte(t, '=')
-		if eq <= 0 || !validEnvName(strings.TrimSpace(t[:eq])) {
+		_, key, val, ok := dotenvAssignment(t)
+		if !ok {
 			warnings = append(warnings, fmt.Sprintf("line %d: not a KEY=value assignment, skipped", line))
 			continue
 		}
-		key := strings.TrimSpace(t[:eq])
-		val := strings.TrimLeft(t[eq+1:], " \t")
 		switch {
 		case strings.HasPrefix(val, "'") || strings.HasPrefix(val, "\""):
 			q := val[0]
@@ -68,11 +61,7 @@ func parseDotenv(data []byte) (vars dotenv, warnings []string) {
 					break
 				}
 				var next string
-				if i := strings.IndexByte(s, '\n'); i >= 0 {
-					next, s = s[:i], s[i+1:]
-				} else {
-					next, s = s, ""
-				}
+				next, s, _ = strings.Cut(s, "\n")
 				line++
 				body += "\n" + next
 			}

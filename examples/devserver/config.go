@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/extauth/extauth/dynamic"
 )
 
 // Defaults and environment variable names of the devserver. The
@@ -69,7 +72,7 @@ func (v *flagVals) register(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&v.issuer, "issuer", "", "iss of minted tokens (env JWT_PROVIDER_ISSUER, default "+defaultIssuer+")")
 	fs.StringVar(&v.host, "host", "", "loopback address to listen on (env "+envHost+", default 127.0.0.1)")
 	fs.StringVar(&v.envID, "environment-id", "", "Dynamic environment id; empty runs a local Dynamic (env "+envEnvironmentID+" or "+envPublicEnvID+")")
-	fs.StringVar(&v.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+", default https://app.dynamicauth.com/api/v0)")
+	fs.StringVar(&v.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+", default "+dynamic.DefaultBaseURL+")")
 	fs.StringVar(&v.localExternalAuth, "local-external-auth", "", "local Dynamic only: on or off, whether external auth is configured (env "+envLocalExternalAut+", default on)")
 	fs.StringVar(&v.localIssuer, "local-issuer", "", "local Dynamic only: the iss it expects, to try a mismatch (env "+envLocalIssuer+", default our issuer)")
 }
@@ -93,15 +96,7 @@ func resolveConfig(v *flagVals, getenv func(string) string, dir string) (*config
 			}
 		}
 	}
-	c.Getenv = func(k string) string {
-		if s := getenv(k); s != "" {
-			return s
-		}
-		if s := local[k]; s != "" {
-			return s
-		}
-		return base[k]
-	}
+	c.Getenv = func(k string) string { return cmp.Or(getenv(k), local[k], base[k]) }
 	pick := func(flagVal string, envs ...string) string {
 		if flagVal != "" {
 			return flagVal
@@ -113,22 +108,16 @@ func resolveConfig(v *flagVals, getenv func(string) string, dir string) (*config
 		}
 		return ""
 	}
-	or := func(s, def string) string {
-		if s == "" {
-			return def
-		}
-		return s
-	}
 
-	c.StateDir = or(pick(v.stateDir, envStateDir), defaultStateDir)
+	c.StateDir = cmp.Or(pick(v.stateDir, envStateDir), defaultStateDir)
 	if !filepath.IsAbs(c.StateDir) {
 		c.StateDir = filepath.Join(dir, c.StateDir)
 	}
-	c.Host = or(pick(v.host, envHost), "127.0.0.1")
+	c.Host = cmp.Or(pick(v.host, envHost), "127.0.0.1")
 	if ip := net.ParseIP(strings.Trim(c.Host, "[]")); c.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return nil, fmt.Errorf("-host %q is not a loopback address: the devserver mints tokens and must listen on 127.0.0.1, ::1 or localhost only (use ngrok to expose the JWKS)", c.Host)
 	}
-	port := or(pick(v.port, envPort), strconv.Itoa(defaultPort))
+	port := cmp.Or(pick(v.port, envPort), strconv.Itoa(defaultPort))
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
 		return nil, fmt.Errorf("port %q is not a number between 0 and 65535: set -port or PORT", port)
@@ -142,11 +131,11 @@ func resolveConfig(v *flagVals, getenv func(string) string, dir string) (*config
 			return nil, fmt.Errorf("DYNAMIC_API_URL: %w", err)
 		}
 	}
-	c.NgrokAPIURL = or(pick(v.ngrokAPI, envNgrokAPIURL), defaultNgrokAPI)
+	c.NgrokAPIURL = cmp.Or(pick(v.ngrokAPI, envNgrokAPIURL), defaultNgrokAPI)
 	if err := checkHTTPURL(c.NgrokAPIURL); err != nil {
 		return nil, fmt.Errorf("NGROK_API_URL: %w", err)
 	}
-	switch s := strings.ToLower(or(pick(v.localExternalAuth, envLocalExternalAut), "on")); s {
+	switch s := strings.ToLower(cmp.Or(pick(v.localExternalAuth, envLocalExternalAut), "on")); s {
 	case "on", "true", "1", "yes":
 		c.LocalExternalAuth = true
 	case "off", "false", "0", "no":
@@ -154,7 +143,7 @@ func resolveConfig(v *flagVals, getenv func(string) string, dir string) (*config
 		return nil, fmt.Errorf("-local-external-auth %q: use on or off", s)
 	}
 	c.LocalIssuer = pick(v.localIssuer, envLocalIssuer)
-	if err := c.LogLevel.UnmarshalText([]byte(or(pick(v.logLevel, envLogLevel), "info"))); err != nil {
+	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(pick(v.logLevel, envLogLevel), "info"))); err != nil {
 		return nil, fmt.Errorf("-log-level: %w (use debug, info, warn or error)", err)
 	}
 	return c, nil

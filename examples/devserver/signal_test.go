@@ -16,6 +16,23 @@ import (
 	"time"
 )
 
+// startBinary starts the devserver binary bin on a free port in cfg.Dir
+// and returns it with its stderr.
+func startBinary(t *testing.T, bin string, cfg *config) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(bin, "-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL)
+	cmd.Dir = cfg.Dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Dir}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
 // The real binary shuts down gracefully on SIGTERM and SIGINT, exit code 0.
 func TestSignalShutdown(t *testing.T) {
 	if testing.Short() {
@@ -25,13 +42,7 @@ func TestSignalShutdown(t *testing.T) {
 	cfg := testConfig(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command(bin, "-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL)
-			cmd.Dir = cfg.Dir
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Dir}
-			stderr, _ := cmd.StderrPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, stderr := startBinary(t, bin, cfg)
 			lines := make(chan string, 100)
 			go func() {
 				sc := bufio.NewScanner(stderr)
@@ -90,13 +101,7 @@ func TestSecondSignalKills(t *testing.T) {
 	}
 	bin := buildBinary(t, t.TempDir(), "devserver", ".")
 	cfg := testConfig(t)
-	cmd := exec.Command(bin, "-port", "0", "-no-dotenv", "-ngrok-api-url", cfg.NgrokAPIURL)
-	cmd.Dir = cfg.Dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Dir}
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startBinary(t, bin, cfg)
 	defer cmd.Process.Kill()
 	sc := bufio.NewScanner(stderr)
 	var base string

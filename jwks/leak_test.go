@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -51,7 +52,7 @@ func checkPublicOnly(t *testing.T, body []byte, secrets []string) {
 		t.Fatalf("body is not a JSON object: %v", err)
 	}
 	if len(top) != 1 || top["keys"] == nil {
-		t.Fatalf("top-level members %v, want only keys", slices.Collect(mapKeys(top)))
+		t.Fatalf("top-level members %v, want only keys", slices.Collect(maps.Keys(top)))
 	}
 	var keys []map[string]any
 	if err := json.Unmarshal(top["keys"], &keys); err != nil {
@@ -59,7 +60,7 @@ func checkPublicOnly(t *testing.T, body []byte, secrets []string) {
 	}
 	want := []string{"alg", "e", "kid", "kty", "n", "use"}
 	for i, k := range keys {
-		names := slices.Sorted(mapKeys(k))
+		names := slices.Sorted(maps.Keys(k))
 		for _, p := range privateMembers {
 			if _, ok := k[p]; ok {
 				t.Fatalf("key %d has private member %q", i, p)
@@ -75,16 +76,6 @@ func checkPublicOnly(t *testing.T, body []byte, secrets []string) {
 	for _, s := range secrets {
 		if strings.Contains(string(body), s) {
 			t.Fatal("a private key value appears in the body")
-		}
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"testing"
 	"time"
 )
@@ -84,7 +84,7 @@ func benchStartup(b *testing.B, bin, dir string, args ...string) {
 		ds = append(ds, timeToFirstJWKSByte(b, bin, dir, args...))
 	}
 	b.StopTimer()
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	slices.Sort(ds)
 	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "median-ms")
 	b.ReportMetric(float64(ds[len(ds)*9/10].Microseconds())/1000, "p90-ms")
 }

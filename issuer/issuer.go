@@ -80,13 +80,10 @@ type Claims struct {
 // Issuer issues RS256-signed JWTs for Dynamic's external JWT sign-in. It is
 // safe for concurrent use.
 type Issuer struct {
-	cfg    Config
-	maxTTL time.Duration
-	ttl    time.Duration
-	now    func() time.Time
-	aud    []byte // precomputed `,"aud":...` member, or nil
-	iss    []byte // precomputed `{"iss":"..."` prefix
-	bufs   sync.Pool
+	cfg  Config // with defaults filled in
+	aud  []byte // precomputed `,"aud":...` member, or nil
+	iss  []byte // precomputed `{"iss":"..."` prefix
+	bufs sync.Pool
 }
 
 // New returns an Issuer for cfg, or an error naming the first invalid field.
@@ -120,10 +117,11 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, fmt.Errorf("issuer: Config.TTL %v exceeds MaxTTL %v: lower TTL or raise MaxTTL", ttl, maxTTL)
 	}
 	cfg.Audience = slices.Clone(cfg.Audience)
-	i := &Issuer{cfg: cfg, maxTTL: maxTTL, ttl: ttl, now: cfg.Now}
-	if i.now == nil {
-		i.now = time.Now
+	cfg.TTL, cfg.MaxTTL = ttl, maxTTL
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
+	i := &Issuer{cfg: cfg}
 	i.iss = appendJSONString(append([]byte(nil), `{"iss":`...), cfg.Issuer)
 	i.aud = appendAudience(nil, cfg.Audience)
 	i.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
@@ -137,7 +135,6 @@ var errZeroIssuer = errors.New("issuer: Issuer is nil or a zero value: create it
 func (i *Issuer) Config() Config {
 	c := i.cfg
 	c.Audience = slices.Clone(c.Audience)
-	c.TTL, c.MaxTTL, c.Now = i.ttl, i.maxTTL, i.now
 	return c
 }
 
@@ -200,17 +197,17 @@ func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 	// Read the clock before the key: a key loaded here was active at or
 	// after now, so a retired key's retention (rotation time + MaxTTL)
 	// always covers exp = now + TTL <= now + MaxTTL.
-	now := i.now()
+	now := i.cfg.Now()
 	key := i.cfg.Keys.Active()
 
 	ttl := c.TTL
 	switch {
 	case ttl == 0:
-		ttl = i.ttl
+		ttl = i.cfg.TTL
 	case ttl < time.Second:
 		return "", fmt.Errorf("%w: TTL %v is under one second: use at least 1s (or 0 for the default)", ErrInvalidClaims, ttl)
-	case ttl > i.maxTTL:
-		return "", fmt.Errorf("%w: TTL %v exceeds MaxTTL %v", ErrInvalidClaims, ttl, i.maxTTL)
+	case ttl > i.cfg.MaxTTL:
+		return "", fmt.Errorf("%w: TTL %v exceeds MaxTTL %v", ErrInvalidClaims, ttl, i.cfg.MaxTTL)
 	}
 	if err := checkText("sub", c.Subject, MaxSubjectLen, "pass the user's stable ID"); err != nil {
 		return "", err

@@ -294,17 +294,12 @@ func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &limitedBody{r: io.LimitReader(resp.Body, maxJWKSBytes), c: resp.Body}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(resp.Body, maxJWKSBytes), resp.Body}
 	return resp, nil
 }
-
-type limitedBody struct {
-	r io.Reader
-	c io.Closer
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) { return b.r.Read(p) }
-func (b *limitedBody) Close() error               { return b.c.Close() }
 
 // Config returns the effective configuration (defaults applied).
 func (v *Validator) Config() ValidatorConfig { return v.cfg }

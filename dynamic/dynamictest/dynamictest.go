@@ -408,14 +408,14 @@ func (s *Server) ResetRequests() {
 
 // requestSize estimates the memory a logged request holds.
 func requestSize(r *Request) int {
-	n := len(r.Method) + len(r.Path) + len(r.Body) + 64
-	for k, vs := range r.Query {
-		n += len(k)
-		for _, v := range vs {
-			n += len(v)
-		}
-	}
-	for k, vs := range r.Header {
+	return len(r.Method) + len(r.Path) + len(r.Body) + 64 + fieldsSize(r.Query) + fieldsSize(r.Header)
+}
+
+// fieldsSize is the number of bytes in the names and values of a query or
+// header.
+func fieldsSize(m map[string][]string) int {
+	n := 0
+	for k, vs := range m {
 		n += len(k)
 		for _, v := range vs {
 			n += len(v)

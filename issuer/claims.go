@@ -3,6 +3,7 @@ package issuer
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,20 +13,80 @@ import (
 // sign; the message names the field. Test for it with errors.Is.
 var ErrInvalidClaims = errors.New("invalid claims")
 
-// Limits on claim values.
+// Limits on claim values, in bytes.
 const (
-	// MaxSubjectLen is the longest sub accepted, in bytes.
-	MaxSubjectLen = 255
-	// MaxEmailLen is the longest email accepted, in bytes (RFC 5321 path limit).
-	MaxEmailLen = 254
-	// MaxIssuerLen is the longest iss (and aud entry) accepted, in bytes.
-	MaxIssuerLen = 2048
+	maxSubjectLen = 255
+	maxEmailLen   = 254 // RFC 5321 path limit
+	maxIssuerLen  = 2048
 )
 
 // reservedExtra lists the claim names Claims.Extra may not set: the
 // registered claims Issue sets itself, and email/emailVerified, which have
 // their own fields (so their types are always right).
 var reservedExtra = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "email", "emailVerified"}
+
+// checkExtra refuses Extra names that equal a reserved name under Unicode
+// case folding. encoding/json (and so golang-jwt, and any Go verifier)
+// matches member names that way, with "ſ" (U+017F) as "s" and "K"
+// (U+212A) as "k": {"SUB":"victim"} would be read as sub.
+func checkExtra(extra map[string]any) error {
+	for name := range extra {
+		for _, r := range reservedExtra {
+			if strings.EqualFold(name, r) {
+				what := "it is set by Issue or by its own Claims field"
+				if name != r {
+					what = fmt.Sprintf("it reads as %q to a JSON decoder that ignores case, as Go's does", r)
+				}
+				return fmt.Errorf("%w: Extra may not set %s: %s", ErrInvalidClaims, quoteName(name), what)
+			}
+		}
+	}
+	return nil
+}
+
+// quoteName quotes a claim name for an error, shortened when long.
+func quoteName(name string) string {
+	if len(name) > 64 {
+		return fmt.Sprintf("%q…", name[:64])
+	}
+	return fmt.Sprintf("%q", name)
+}
+
+// checkSubject checks sub: text, not blank, no surrounding white space.
+func checkSubject(sub string) error {
+	if err := checkText("sub", sub, maxSubjectLen, "pass the user's stable ID"); err != nil {
+		return err
+	}
+	switch t := strings.TrimFunc(sub, unicode.IsSpace); {
+	case t == "":
+		return fmt.Errorf("%w: sub is only white space: pass the user's stable ID", ErrInvalidClaims)
+	case t != sub:
+		return fmt.Errorf("%w: sub has leading or trailing white space: pass the ID exactly, without it (\" alice\" and \"alice\" would be two users)", ErrInvalidClaims)
+	}
+	return nil
+}
+
+func checkIssuer(iss string) error {
+	if iss == "" {
+		return errors.New("issuer: Config.Issuer is empty: set it to the iss value entered in Dynamic's dashboard")
+	}
+	if err := checkText("Config.Issuer", iss, maxIssuerLen, ""); err != nil {
+		return fmt.Errorf("issuer: %w", err)
+	}
+	if strings.TrimFunc(iss, unicode.IsSpace) != iss {
+		return errors.New("issuer: Config.Issuer has leading or trailing spaces: Dynamic compares iss exactly; remove them")
+	}
+	return nil
+}
+
+func checkAudience(field string, aud []string) error {
+	for n, a := range aud {
+		if err := checkText(field+"["+strconv.Itoa(n)+"]", a, maxIssuerLen, "remove the empty entry"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // checkText checks a string claim: non-empty, at most max bytes, valid
 // UTF-8, no control characters. It never echoes the value.
@@ -48,7 +109,7 @@ func checkText(field, v string, max int, what string) error {
 // names, comments, quoted local parts or domain literals, and without
 // allocating. It does not check that the address exists.
 func checkEmail(email string) error {
-	if err := checkText("email", email, MaxEmailLen, "omit it or pass an address"); err != nil {
+	if err := checkText("email", email, maxEmailLen, "omit it or pass an address"); err != nil {
 		return err
 	}
 	at := strings.LastIndexByte(email, '@')
@@ -110,54 +171,13 @@ func isUnicodeLetter(r rune) bool {
 	return r != utf8.RuneError && unicode.IsGraphic(r) && !unicode.IsSpace(r)
 }
 
-// appendJSONString appends s as a JSON string literal. Like encoding/json it
-// replaces invalid UTF-8 with U+FFFD and escapes U+2028 and U+2029; unlike
-// it, it leaves <, > and & alone (both forms decode to the same string).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
+
+// hasControl reports whether s contains a C0 or C1 control character or DEL.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return true
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return false
 }

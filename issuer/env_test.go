@@ -13,22 +13,22 @@ func mapEnv(m map[string]string) func(string) string {
 
 func TestLoadEnvDemo(t *testing.T) {
 	env := demoEnv(t) // values still in single quotes, as in .env.local
-	cfg, err := LoadEnv(mapEnv(env))
+	cfgKey, cfgIss, err := LoadEnv(mapEnv(env))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Issuer != "https://demo-jwt-provider.example.com" {
-		t.Errorf("Issuer = %q", cfg.Issuer)
+	if cfgIss != "https://demo-jwt-provider.example.com" {
+		t.Errorf("Issuer = %q", cfgIss)
 	}
-	if cfg.Key.ID() != "demo-key-1739180000000" {
-		t.Errorf("kid = %q", cfg.Key.ID())
+	if cfgKey.ID() != "demo-key-1739180000000" {
+		t.Errorf("kid = %q", cfgKey.ID())
 	}
 	// Unquoted values (as a shell export leaves them) work too.
 	unq := map[string]string{}
 	for k, v := range env {
 		unq[k] = " " + unquote(v) + "\n"
 	}
-	if _, err := LoadEnv(mapEnv(unq)); err != nil {
+	if _, _, err := LoadEnv(mapEnv(unq)); err != nil {
 		t.Error(err)
 	}
 }
@@ -49,22 +49,22 @@ func TestLoadEnvOptional(t *testing.T) {
 		{"public without kid", map[string]string{EnvPrivateKey: priv, EnvIssuer: env[EnvIssuer], EnvPublicKey: string(edit(t, []byte(unquote(env[EnvPublicKey])), map[string]any{"kid": nil}))}, "demo-key-1739180000000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := LoadEnv(mapEnv(tc.env))
+			cfgKey, _, err := LoadEnv(mapEnv(tc.env))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Key.ID() != tc.wantKID {
-				t.Errorf("kid = %q, want %q", cfg.Key.ID(), tc.wantKID)
+			if cfgKey.ID() != tc.wantKID {
+				t.Errorf("kid = %q, want %q", cfgKey.ID(), tc.wantKID)
 			}
 		})
 	}
 	// Neither a KID variable nor a JWK kid: the thumbprint.
-	cfg, err := LoadEnv(mapEnv(map[string]string{EnvPrivateKey: noKID, EnvIssuer: "iss"}))
+	cfgKey, _, err := LoadEnv(mapEnv(map[string]string{EnvPrivateKey: noKID, EnvIssuer: "iss"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := testKeys(t)[0].pub; !cfg.Key.pub.Equal(want) || len(cfg.Key.ID()) != 43 {
-		t.Errorf("kid = %q, want a thumbprint", cfg.Key.ID())
+	if want := testKeys(t)[0].pub; !cfgKey.pub.Equal(want) || len(cfgKey.ID()) != 43 {
+		t.Errorf("kid = %q, want a thumbprint", cfgKey.ID())
 	}
 }
 
@@ -88,12 +88,13 @@ func TestLoadEnvErrors(t *testing.T) {
 	}{
 		{"nothing set", map[string]string{}, []string{"is set", "keygen"}},
 		{"only quotes", map[string]string{EnvKID: "''"}, []string{"is set", "keygen"}},
-		{"no private key", with(map[string]string{EnvPrivateKey: ""}), []string{"JWT_PROVIDER_PRIVATE_KEY is not set: run `go run ./examples/devserver keygen`"}},
+		{"no private key", with(map[string]string{EnvPrivateKey: ""}), []string{"JWT_PROVIDER_PRIVATE_KEY is not set: generate a key pair"}},
 		{"no issuer", with(map[string]string{EnvIssuer: ""}), []string{"JWT_PROVIDER_ISSUER is not set", "dashboard"}},
 		{"issuer with control", with(map[string]string{EnvIssuer: "https://x\x01"}), []string{EnvIssuer, "control"}},
 		{"private is public", with(map[string]string{EnvPrivateKey: env[EnvPublicKey]}), []string{EnvPrivateKey, "public JWK", "keygen"}},
 		{"private not json", with(map[string]string{EnvPrivateKey: "'{\"kty\":\"RSA\",'"}), []string{EnvPrivateKey, "truncated JSON"}},
-		{"private is pem", with(map[string]string{EnvPrivateKey: string(readFixture(t, "pkcs8.pem"))}), []string{EnvPrivateKey, "ParsePEM"}},
+		{"pem of another key", with(map[string]string{EnvPrivateKey: string(readFixture(t, "pkcs8.pem"))}), []string{EnvPublicKey, "does not match"}},
+		{"short pem", map[string]string{EnvPrivateKey: string(readFixture(t, "short-1024.pem")), EnvIssuer: "https://x"}, []string{EnvPrivateKey, "too short"}},
 		{"kid mismatch", with(map[string]string{EnvKID: "demo-key-1"}), []string{EnvKID, `"demo-key-1"`, "demo-key-1739180000000", "make them equal"}},
 		{"bad kid var", with(map[string]string{EnvKID: "a\x07b"}), []string{EnvKID, "control"}},
 		{"public mismatch", with(map[string]string{EnvPublicKey: string(edit(t, []byte(other), map[string]any{"d": nil, "p": nil, "q": nil, "dp": nil, "dq": nil, "qi": nil, "kid": "demo-key-1739180000000"}))}), []string{EnvPublicKey, "does not match", EnvPrivateKey}},
@@ -102,7 +103,7 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"public garbage", with(map[string]string{EnvPublicKey: "'nope'"}), []string{EnvPublicKey, "not a JSON object"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadEnv(mapEnv(tc.env))
+			_, _, err := LoadEnv(mapEnv(tc.env))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -122,13 +123,29 @@ func TestLoadEnvOSDefault(t *testing.T) {
 	for _, name := range []string{EnvKID, EnvIssuer, EnvPublicKey, EnvPrivateKey} {
 		t.Setenv(name, "")
 	}
-	if _, err := LoadEnv(nil); !errors.Is(err, ErrEnvNotSet) {
+	if _, _, err := LoadEnv(nil); !errors.Is(err, ErrEnvNotSet) {
 		t.Errorf("err = %v, want ErrEnvNotSet", err)
 	}
 	for k, v := range demoEnv(t) {
 		t.Setenv(k, v)
 	}
-	if _, err := LoadEnv(nil); err != nil {
+	if _, _, err := LoadEnv(nil); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestLoadEnvPEM: companies keep PEM keys; JWT_PROVIDER_PRIVATE_KEY takes
+// one as it is, or on one line with \n escapes, as env files write it.
+func TestLoadEnvPEM(t *testing.T) {
+	pemKey := string(readFixture(t, "pkcs8.pem"))
+	for name, v := range map[string]string{
+		"multi-line":    pemKey,
+		"one line":      strings.ReplaceAll(strings.TrimSpace(pemKey), "\n", `\n`),
+		"single-quoted": "'" + pemKey + "'",
+	} {
+		key, iss, err := LoadEnv(mapEnv(map[string]string{EnvPrivateKey: v, EnvIssuer: "https://x", EnvKID: "pem-1"}))
+		if err != nil || key.ID() != "pem-1" || iss != "https://x" {
+			t.Errorf("%s: %v, %v, %v", name, key, iss, err)
+		}
 	}
 }

@@ -43,13 +43,11 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ring, err := issuer.NewRing(key, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
+	// One key is a key source of its own: it signs, and jwks.NewHandler(key,
+	// nil) publishes it. Use a Ring to rotate.
 	iss, err := issuer.New(issuer.Config{
 		Issuer: "https://demo-jwt-provider.example.com", // the iss entered in Dynamic's dashboard
-		Keys:   ring,
+		Keys:   key,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -76,25 +74,25 @@ func ExampleLoadEnv() {
 	// single quotes). LoadEnv(nil) would read the process environment.
 	key, _ := issuer.GenerateKey(0, "demo-key-1739180000000")
 	priv, _ := key.MarshalPrivateJWK()
-	pub, _ := key.MarshalPublicJWK()
+	pub, _ := key.Public().MarshalJSON()
 	env := map[string]string{
 		issuer.EnvKID:        "demo-key-1739180000000",
 		issuer.EnvIssuer:     "https://demo-jwt-provider.example.com",
 		issuer.EnvPublicKey:  "'" + string(pub) + "'",
 		issuer.EnvPrivateKey: "'" + string(priv) + "'",
 	}
-	cfg, err := issuer.LoadEnv(func(name string) string { return env[name] })
+	key, iss, err := issuer.LoadEnv(func(name string) string { return env[name] })
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(cfg.Issuer, cfg.Key)
+	fmt.Println(iss, key)
 
 	// Nothing set: a sentinel, so a dev server can fall back to a fresh key.
-	_, err = issuer.LoadEnv(func(string) string { return "" })
+	_, _, err = issuer.LoadEnv(func(string) string { return "" })
 	fmt.Println(err)
 	// Output:
 	// https://demo-jwt-provider.example.com issuer.Key{kid=demo-key-1739180000000}
-	// none of JWT_PROVIDER_KID, JWT_PROVIDER_ISSUER, JWT_PROVIDER_PUBLIC_KEY, JWT_PROVIDER_PRIVATE_KEY is set: run `go run ./examples/devserver keygen` and add its output to your environment (or .env.local)
+	// none of JWT_PROVIDER_KID, JWT_PROVIDER_ISSUER, JWT_PROVIDER_PUBLIC_KEY, JWT_PROVIDER_PRIVATE_KEY is set: generate a key pair (issuer.GenerateKey and Key.MarshalPrivateJWK, or the extauth devserver's keygen command) and add them to your environment (or .env.local)
 }
 
 func ExampleRing() {
@@ -108,19 +106,24 @@ func ExampleRing() {
 	defer h.Close()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	kids := func() []string {
-		var ids []string
-		for _, k := range ring.PublicKeys() {
-			ids = append(ids, k.ID)
+	var published []string
+	cancel := ring.Subscribe(func(keys []jwks.Key) {
+		published = published[:0]
+		for _, k := range keys {
+			published = append(published, k.ID)
 		}
-		return ids
+	})
+	defer cancel()
+	signing := func() string {
+		k, _, _ := ring.SigningKey(context.Background())
+		return k.ID()
 	}
 
-	fmt.Println("start:  ", kids(), "signing with", ring.Active().ID())
+	fmt.Println("start:  ", published, "signing with", signing())
 	_ = ring.Stage(k2) // published now, signs after Rotate (wait a JWKS cache lifetime in between)
-	fmt.Println("staged: ", kids(), "signing with", ring.Active().ID())
+	fmt.Println("staged: ", published, "signing with", signing())
 	_ = ring.Rotate() // key-1 stays published for MaxTTL + Leeway, until its last token expired
-	fmt.Println("rotated:", kids(), "signing with", ring.Active().ID())
+	fmt.Println("rotated:", published, "signing with", signing())
 
 	resp, err := http.Get(srv.URL)
 	if err != nil {
@@ -152,8 +155,7 @@ func ExampleNewKey() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ring, _ := issuer.NewRing(key, nil)
-	iss, _ := issuer.New(issuer.Config{Issuer: "https://auth.example.com", Keys: ring})
+	iss, _ := issuer.New(issuer.Config{Issuer: "https://auth.example.com", Keys: key})
 	token, err := iss.Issue(context.Background(), issuer.Claims{Subject: "user-123"})
 	if err != nil {
 		log.Fatal(err)
@@ -167,13 +169,4 @@ func ExampleNewKey() {
 	// Output:
 	// issuer.Key{kid=kms-key-1} verified: true
 	// true
-}
-
-func ExampleIssuer_Config() {
-	key, _ := issuer.GenerateKey(0, "")
-	ring, _ := issuer.NewRing(key, nil)
-	iss, _ := issuer.New(issuer.Config{Issuer: "https://auth.example.com", Keys: ring})
-	c := iss.Config()
-	fmt.Println(c.Issuer, c.TTL, c.MaxTTL)
-	// Output: https://auth.example.com 1h0m0s 24h0m0s
 }

@@ -2,18 +2,17 @@ package issuer
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/extauth/extauth/jwks"
 )
 
 // Token lifetime defaults.
@@ -21,14 +20,22 @@ const (
 	// DefaultTTL is the token lifetime when Config.TTL is 0: one hour, as in
 	// the reference demo.
 	DefaultTTL = time.Hour
-	// DefaultMaxTTL is the longest lifetime a token may ask for when
-	// Config.MaxTTL (and RingOptions.MaxTTL) is 0.
+	// DefaultMaxTTL is the longest lifetime of a token signed by a single
+	// Key, and a Ring's default (RingOptions.MaxTTL).
 	DefaultMaxTTL = 24 * time.Hour
 )
 
-// maxPooledBuf is the largest scratch buffer kept for reuse; tokens with
-// huge Extra claims do not pin large buffers.
-const maxPooledBuf = 64 << 10
+// KeySource is what an Issuer signs with and a jwks.Handler publishes: a
+// single *Key, a *Ring, or a key set shared by several replicas.
+//
+// SigningKey returns the key that signs a token issued now, and the longest
+// lifetime such a token may have: the source promises to keep that key
+// published (through Subscribe) for at least maxTTL after the call, so every
+// token it signed can be verified until it expires.
+type KeySource interface {
+	jwks.Source
+	SigningKey(ctx context.Context) (key *Key, maxTTL time.Duration, err error)
+}
 
 // Config configures an Issuer.
 type Config struct {
@@ -40,15 +47,11 @@ type Config struct {
 	// configured in Dynamic's dashboard.
 	Audience []string
 	// TTL is the default token lifetime (exp - iat). 0 means DefaultTTL (one
-	// hour), capped at MaxTTL. At least one second.
+	// hour), or the key source's maximum when that is shorter. At least one
+	// second; a longer TTL than the key source allows fails at Issue.
 	TTL time.Duration
-	// MaxTTL bounds TTL and every Claims.TTL. 0 means the ring's MaxTTL
-	// (DefaultMaxTTL unless set otherwise). It may not exceed the ring's
-	// MaxTTL, since the ring keeps a retired key published for that long.
-	MaxTTL time.Duration
-	// Keys holds the signing keys; required. Use NewRing(key, nil) for a
-	// single key.
-	Keys *Ring
+	// Keys signs the tokens: a *Key, a *Ring or any KeySource. Required.
+	Keys KeySource
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -57,7 +60,8 @@ type Config struct {
 type Claims struct {
 	// Subject is the "sub" claim: your stable user ID. Dynamic creates or
 	// finds one user per distinct sub. Required; at most 255 bytes of valid
-	// UTF-8 without control characters.
+	// UTF-8 without control characters, not blank, and without leading or
+	// trailing white space (" alice" would be a different user from "alice").
 	Subject string
 	// Email is the optional "email" claim; it must look like an address.
 	Email string
@@ -69,21 +73,20 @@ type Claims struct {
 	// Audience, when non-empty, replaces Config.Audience for this token.
 	Audience []string
 	// TTL is this token's lifetime; 0 means Config.TTL. At least one
-	// second and at most Config.MaxTTL.
+	// second and at most the key source's maximum (DefaultMaxTTL for a Key,
+	// RingOptions.MaxTTL for a Ring).
 	TTL time.Duration
-	// Extra holds additional claims, encoded with encoding/json (map keys
-	// sorted). It may not contain iss, sub, aud, exp, nbf, iat, jti (set by
-	// Issue) nor email, emailVerified (use the fields above).
+	// Extra holds additional claims, encoded with encoding/json. No name may
+	// equal, ignoring case as encoding/json does, a claim Issue sets (iss,
+	// sub, aud, exp, nbf, iat, jti) or has a field for (email,
+	// emailVerified): a Go verifier would read "SUB" as sub.
 	Extra map[string]any
 }
 
 // Issuer issues RS256-signed JWTs for Dynamic's external JWT sign-in. It is
 // safe for concurrent use.
 type Issuer struct {
-	cfg  Config // with defaults filled in
-	aud  []byte // precomputed `,"aud":...` member, or nil
-	iss  []byte // precomputed `{"iss":"..."` prefix
-	bufs sync.Pool
+	cfg Config // with defaults filled in
 }
 
 // New returns an Issuer for cfg, or an error naming the first invalid field.
@@ -91,231 +94,147 @@ func New(cfg Config) (*Issuer, error) {
 	if err := checkIssuer(cfg.Issuer); err != nil {
 		return nil, err
 	}
-	if cfg.Keys == nil || cfg.Keys.Active() == nil {
-		return nil, errors.New("issuer: Config.Keys is nil or a zero Ring: use issuer.NewRing(key, nil)")
+	if cfg.Keys == nil {
+		return nil, errors.New("issuer: Config.Keys is nil: pass a key (GenerateKey, LoadEnv, ...) or a Ring")
 	}
 	if err := checkAudience("Config.Audience", cfg.Audience); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	ringMax := cfg.Keys.MaxTTL()
-	maxTTL := cfg.MaxTTL
-	switch {
-	case maxTTL == 0:
-		maxTTL = ringMax
-	case maxTTL < time.Second:
-		return nil, fmt.Errorf("issuer: Config.MaxTTL %v is under one second: use at least 1s (or 0 for the default)", maxTTL)
-	case maxTTL > ringMax:
-		return nil, fmt.Errorf("issuer: Config.MaxTTL %v exceeds the ring's MaxTTL %v: a retired key would be unpublished while its tokens are still valid; raise RingOptions.MaxTTL", maxTTL, ringMax)
+	if cfg.TTL != 0 && cfg.TTL < time.Second {
+		return nil, fmt.Errorf("issuer: Config.TTL %v is under one second: use at least 1s (or 0 for the default)", cfg.TTL)
 	}
-	ttl := cfg.TTL
-	switch {
-	case ttl == 0:
-		ttl = min(DefaultTTL, maxTTL)
-	case ttl < time.Second:
-		return nil, fmt.Errorf("issuer: Config.TTL %v is under one second: use at least 1s (or 0 for the default)", ttl)
-	case ttl > maxTTL:
-		return nil, fmt.Errorf("issuer: Config.TTL %v exceeds MaxTTL %v: lower TTL or raise MaxTTL", ttl, maxTTL)
+	// A key source that cannot name a key now is a configuration error.
+	if _, maxTTL, err := cfg.Keys.SigningKey(context.Background()); err != nil {
+		return nil, fmt.Errorf("issuer: Config.Keys: %w", err)
+	} else if cfg.TTL > maxTTL {
+		return nil, fmt.Errorf("issuer: Config.TTL %v exceeds the key source's maximum token lifetime %v: lower TTL (or raise RingOptions.MaxTTL)", cfg.TTL, maxTTL)
 	}
 	cfg.Audience = slices.Clone(cfg.Audience)
-	cfg.TTL, cfg.MaxTTL = ttl, maxTTL
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	i := &Issuer{cfg: cfg}
-	i.iss = appendJSONString(append([]byte(nil), `{"iss":`...), cfg.Issuer)
-	i.aud = appendAudience(nil, cfg.Audience)
-	i.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
-	return i, nil
+	return &Issuer{cfg: cfg}, nil
 }
 
 // errZeroIssuer is returned by Issue on an Issuer not made by New.
 var errZeroIssuer = errors.New("issuer: Issuer is nil or a zero value: create it with issuer.New(cfg)")
 
-// Config returns a copy of the configuration, with defaults filled in.
-func (i *Issuer) Config() Config {
-	c := i.cfg
-	c.Audience = slices.Clone(c.Audience)
-	return c
-}
-
-func checkIssuer(iss string) error {
-	if iss == "" {
-		return errors.New("issuer: Config.Issuer is empty: set it to the iss value entered in Dynamic's dashboard")
-	}
-	if err := checkText("Config.Issuer", iss, MaxIssuerLen, ""); err != nil {
-		return fmt.Errorf("issuer: %w", err)
-	}
-	if strings.TrimSpace(iss) != iss {
-		return errors.New("issuer: Config.Issuer has leading or trailing spaces: Dynamic compares iss exactly; remove them")
-	}
-	return nil
-}
-
-func checkAudience(field string, aud []string) error {
-	for n, a := range aud {
-		if err := checkText(field+"["+strconv.Itoa(n)+"]", a, MaxIssuerLen, "remove the empty entry"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// appendAudience appends the `,"aud":...` member: a string for one
-// audience, an array for several, nothing for none.
-func appendAudience(b []byte, aud []string) []byte {
-	switch len(aud) {
-	case 0:
-		return b
-	case 1:
-		return appendJSONString(append(b, `,"aud":`...), aud[0])
-	}
-	b = append(b, `,"aud":[`...)
-	for n, a := range aud {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, a)
-	}
-	return append(b, ']')
-}
-
-// Issue returns a signed compact JWS (RS256) for c, signed with the ring's
-// active key. The header is {"alg":"RS256","kid":<kid>,"typ":"JWT"}; the
-// claims, in order: iss, sub, aud (if any), iat, exp, jti (16 random bytes,
-// base64url), email and emailVerified (if any), then Extra (sorted).
+// Issue returns a signed compact JWS (RS256) for c, signed with the key
+// source's current signing key. The header is
+// {"alg":"RS256","kid":<kid>,"typ":"JWT"}; the claims are iss, sub, aud (if
+// any), iat, exp, jti (16 random bytes, base64url), email and emailVerified
+// (if any), and Extra.
 //
-// Errors about c wrap ErrInvalidClaims. Issue checks ctx before signing;
-// the signing itself (a local RSA operation or a crypto.Signer call) is not
-// interruptible.
+// Errors about c wrap ErrInvalidClaims. Issue checks ctx before signing, and
+// waits for a KMS or HSM signer no longer than ctx allows.
 func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
-	if i == nil || i.iss == nil {
+	if i == nil || i.cfg.Keys == nil {
 		return "", errZeroIssuer
 	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	// Read the clock before the key: a key loaded here was active at or
-	// after now, so a retired key's retention (rotation time + MaxTTL)
-	// always covers exp = now + TTL <= now + MaxTTL.
+	// Read the clock before the key: a key handed out here was the signing
+	// key at or after now, so its retention (now + maxTTL at the latest
+	// call) covers exp = now + TTL.
 	now := i.cfg.Now()
-	key := i.cfg.Keys.Active()
-
-	ttl := c.TTL
-	switch {
-	case ttl == 0:
-		ttl = i.cfg.TTL
-	case ttl < time.Second:
-		return "", fmt.Errorf("%w: TTL %v is under one second: use at least 1s (or 0 for the default)", ErrInvalidClaims, ttl)
-	case ttl > i.cfg.MaxTTL:
-		return "", fmt.Errorf("%w: TTL %v exceeds MaxTTL %v", ErrInvalidClaims, ttl, i.cfg.MaxTTL)
+	key, maxTTL, err := i.cfg.Keys.SigningKey(ctx)
+	if err != nil {
+		return "", fmt.Errorf("issuer: no signing key: %w", err)
 	}
-	if err := checkText("sub", c.Subject, MaxSubjectLen, "pass the user's stable ID"); err != nil {
+	claims, err := i.claims(&c, now, maxTTL)
+	if err != nil {
 		return "", err
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = key.id
+	input, err := tok.SigningString()
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidClaims, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	sig, err := key.sign(ctx, input)
+	if err != nil {
+		return "", fmt.Errorf("issuer: sign with key %q: %w", key.id, err)
+	}
+	if want := (key.pub.N.BitLen() + 7) / 8; len(sig) != want {
+		return "", fmt.Errorf("issuer: signer for key %q returned %d bytes, want %d: it must produce RSASSA-PKCS1-v1_5 signatures", key.id, len(sig), want)
+	}
+	return input + "." + tok.EncodeSegment(sig), nil
+}
+
+// claims checks c and builds the token's claims.
+func (i *Issuer) claims(c *Claims, now time.Time, maxTTL time.Duration) (jwt.MapClaims, error) {
+	ttl, err := i.ttl(c.TTL, maxTTL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSubject(c.Subject); err != nil {
+		return nil, err
 	}
 	if c.Email != "" {
 		if err := checkEmail(c.Email); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if err := checkAudience("aud", c.Audience); err != nil {
-		return "", err
+		return nil, err
 	}
-	var extra []byte
-	if len(c.Extra) > 0 {
-		for _, name := range reservedExtra {
-			if _, ok := c.Extra[name]; ok {
-				return "", fmt.Errorf("%w: Extra may not set %q: it is set by Issue or by its own Claims field", ErrInvalidClaims, name)
-			}
-		}
-		var err error
-		if extra, err = json.Marshal(c.Extra); err != nil {
-			return "", fmt.Errorf("%w: Extra cannot be encoded as JSON: %w", ErrInvalidClaims, err)
-		}
+	if err := checkExtra(c.Extra); err != nil {
+		return nil, err
 	}
-
-	bp := i.bufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= maxPooledBuf {
-			i.bufs.Put(bp)
-		}
-	}()
-	b := (*bp)[:0]
-
-	// Layout of the scratch buffer: [16 jti bytes][claims JSON][signing
-	// input][digest][encoded signature]. Everything lives in one pooled
-	// buffer, so a token costs one string plus what the signer allocates.
-	b = append(b, make([]byte, 16)...)
-	if _, err := rand.Read(b[:16]); err != nil {
-		return "", fmt.Errorf("issuer: read random jti: %w", err)
+	var jti [16]byte
+	_, _ = rand.Read(jti[:]) // never fails (Go ≥ 1.24: it crashes the program instead)
+	m := make(jwt.MapClaims, 8+len(c.Extra))
+	for k, v := range c.Extra {
+		m[k] = v
 	}
-	cs := len(b)
-	b = i.appendClaims(b, &c, now, ttl, b[:16], extra)
-	ce := len(b)
-
-	si := len(b)
-	b = append(b, key.header...)
-	b = append(b, '.')
-	b = base64.RawURLEncoding.AppendEncode(b, b[cs:ce])
-	se := len(b)
-
-	digest := sha256.Sum256(b[si:se])
-	b = append(b, digest[:]...)
-	if err := ctx.Err(); err != nil {
-		*bp = b
-		return "", err
+	m["iss"] = i.cfg.Issuer
+	m["sub"] = c.Subject
+	m["iat"] = now.Unix()
+	m["exp"] = now.Add(ttl).Unix()
+	m["jti"] = base64.RawURLEncoding.EncodeToString(jti[:])
+	aud := c.Audience
+	if len(aud) == 0 {
+		aud = i.cfg.Audience
 	}
-	sig, err := key.signer.Sign(rand.Reader, b[se:], crypto.SHA256)
-	if err != nil {
-		*bp = b
-		return "", fmt.Errorf("issuer: sign with key %q: %w", key.id, err)
+	switch len(aud) {
+	case 0:
+	case 1:
+		m["aud"] = aud[0]
+	default:
+		m["aud"] = aud
 	}
-	if len(sig) != key.sigLen {
-		*bp = b
-		return "", fmt.Errorf("issuer: signer for key %q returned %d bytes, want %d: it must produce RSASSA-PKCS1-v1_5 signatures", key.id, len(sig), key.sigLen)
-	}
-	gs := len(b)
-	b = base64.RawURLEncoding.AppendEncode(b, sig)
-	*bp = b
-
-	var out strings.Builder
-	out.Grow(se - si + 1 + len(b) - gs)
-	out.Write(b[si:se])
-	out.WriteByte('.')
-	out.Write(b[gs:])
-	return out.String(), nil
-}
-
-// appendClaims appends the claims JSON object for c: iss, sub, aud, iat,
-// exp, jti (base64url of jti), email, emailVerified, then the members of
-// extra (an encoding/json object) if it has any.
-func (i *Issuer) appendClaims(b []byte, c *Claims, now time.Time, ttl time.Duration, jti, extra []byte) []byte {
-	b = append(b, i.iss...)
-	b = append(b, `,"sub":`...)
-	b = appendJSONString(b, c.Subject)
-	if len(c.Audience) > 0 {
-		b = appendAudience(b, c.Audience)
-	} else {
-		b = append(b, i.aud...)
-	}
-	b = append(b, `,"iat":`...)
-	b = strconv.AppendInt(b, now.Unix(), 10)
-	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, now.Add(ttl).Unix(), 10)
-	b = append(b, `,"jti":"`...)
-	b = base64.RawURLEncoding.AppendEncode(b, jti)
-	b = append(b, '"')
 	if c.Email != "" {
-		b = append(b, `,"email":`...)
-		b = appendJSONString(b, c.Email)
+		m["email"] = c.Email
 	}
 	if c.EmailVerified != nil || c.Email != "" {
-		b = append(b, `,"emailVerified":`...)
-		b = strconv.AppendBool(b, c.EmailVerified == nil || *c.EmailVerified)
+		m["emailVerified"] = c.EmailVerified == nil || *c.EmailVerified
 	}
-	if len(extra) > 2 { // "{...}" minus the braces
-		b = append(b, ',')
-		b = append(b, extra[1:len(extra)-1]...)
+	return m, nil
+}
+
+// ttl picks the token's lifetime: the claim's, else the configured one,
+// else DefaultTTL, within the key source's maximum.
+func (i *Issuer) ttl(ttl, maxTTL time.Duration) (time.Duration, error) {
+	switch {
+	case ttl == 0 && i.cfg.TTL != 0:
+		ttl = i.cfg.TTL
+	case ttl == 0:
+		return min(DefaultTTL, maxTTL), nil
+	case ttl < time.Second:
+		return 0, fmt.Errorf("%w: TTL %v is under one second: use at least 1s (or 0 for the default)", ErrInvalidClaims, ttl)
 	}
-	b = append(b, '}')
-	return b
+	if ttl > maxTTL {
+		return 0, fmt.Errorf("%w: TTL %v exceeds the key source's maximum token lifetime %v", ErrInvalidClaims, ttl, maxTTL)
+	}
+	return ttl, nil
+}
+
+// sha256Sum is SHA-256 of s.
+func sha256Sum(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:]
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -100,8 +101,8 @@ func TestIssueVerifiesOverHTTP(t *testing.T) {
 	if tok.Header["kid"] != "demo-key-1739180000000" {
 		t.Errorf("kid = %v", tok.Header["kid"])
 	}
-	if got := strings.Join(memberNames(t, payload), ","); got != "iss,sub,iat,exp,jti,email,emailVerified" {
-		t.Errorf("claims order = %s", got)
+	if got := strings.Join(memberNames(t, payload), ","); got != "email,emailVerified,exp,iat,iss,jti,sub" {
+		t.Errorf("claims = %s", got)
 	}
 	if claims["sub"] != "user-123" || claims["email"] != "test@example.com" || claims["emailVerified"] != true {
 		t.Errorf("claims = %v", claims)
@@ -177,17 +178,24 @@ func TestIssueClaims(t *testing.T) {
 			if err := json.Unmarshal(payload, &m); err != nil {
 				t.Fatal(err)
 			}
-			jti := m["jti"].(string)
-			got := strings.Replace(string(payload), `"jti":"`+jti+`"`, `"jti":"J"`, 1)
-			if got != tc.want {
-				t.Errorf("payload\n got %s\nwant %s", got, tc.want)
+			m["jti"] = "J"
+			var want map[string]any
+			if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(m, want) {
+				t.Errorf("payload\n got %s\nwant %s", payload, tc.want)
 			}
 		})
 	}
 }
 
 func TestIssueInvalidClaims(t *testing.T) {
-	iss := newTestIssuer(t, Config{MaxTTL: 2 * time.Hour})
+	ring, err := NewRing(testKeys(t)[0], &RingOptions{MaxTTL: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newTestIssuer(t, Config{Keys: ring})
 	for _, tc := range []struct {
 		name   string
 		claims Claims
@@ -213,10 +221,26 @@ func TestIssueInvalidClaims(t *testing.T) {
 		{"email long local", Claims{Subject: "u", Email: strings.Repeat("a", 65) + "@x.io"}, "email local part"},
 		{"negative ttl", Claims{Subject: "u", TTL: -time.Second}, "TTL"},
 		{"tiny ttl", Claims{Subject: "u", TTL: time.Millisecond}, "TTL"},
-		{"long ttl", Claims{Subject: "u", TTL: 3 * time.Hour}, "exceeds MaxTTL"},
+		{"long ttl", Claims{Subject: "u", TTL: 3 * time.Hour}, "exceeds the key source's maximum token lifetime 2h0m0s"},
+		{"blank sub", Claims{Subject: "   "}, "sub is only white space"},
+		{"nbsp sub", Claims{Subject: "\u00a0"}, "sub is only white space"},
+		{"em space sub", Claims{Subject: "\u2003\u2003"}, "sub is only white space"},
+		{"padded sub", Claims{Subject: " alice "}, "leading or trailing white space"},
+		{"trailing nbsp sub", Claims{Subject: "alice\u00a0"}, "leading or trailing white space"},
+		{"folded SUB", Claims{Subject: "u", Extra: map[string]any{"SUB": "victim"}}, `"SUB": it reads as "sub"`},
+		{"folded Sub", Claims{Subject: "u", Extra: map[string]any{"Sub": "victim"}}, `reads as "sub"`},
+		{"long s sub", Claims{Subject: "u", Extra: map[string]any{"\u017fub": "victim"}}, `reads as "sub"`},
+		{"folded EXP", Claims{Subject: "u", Extra: map[string]any{"EXP": 4102444800}}, `reads as "exp"`},
+		{"folded EMAIL", Claims{Subject: "u", Extra: map[string]any{"EMAIL": "x@y.z"}}, `reads as "email"`},
+		{"folded EmailVerified", Claims{Subject: "u", Extra: map[string]any{"EmailVerified": false}}, `reads as "emailVerified"`},
+		{"folded Aud", Claims{Subject: "u", Extra: map[string]any{"Aud": "x"}}, `reads as "aud"`},
+		{"folded Iat", Claims{Subject: "u", Extra: map[string]any{"Iat": 1}}, `reads as "iat"`},
+		{"folded JTI", Claims{Subject: "u", Extra: map[string]any{"JTI": "same"}}, `reads as "jti"`},
+		{"folded NBF", Claims{Subject: "u", Extra: map[string]any{"NBF": 1}}, `reads as "nbf"`},
+		{"folded ISS", Claims{Subject: "u", Extra: map[string]any{"ISS": "x"}}, `reads as "iss"`},
 		{"empty aud entry", Claims{Subject: "u", Audience: []string{"a", ""}}, "aud[1] is empty"},
 		{"control aud", Claims{Subject: "u", Audience: []string{"a\x00"}}, "aud[0] contains control"},
-		{"extra unencodable", Claims{Subject: "u", Extra: map[string]any{"f": func() {}}}, "Extra cannot be encoded"},
+		{"extra unencodable", Claims{Subject: "u", Extra: map[string]any{"f": func() {}}}, "json: unsupported type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := iss.Issue(context.Background(), tc.claims)
@@ -262,12 +286,12 @@ func TestNewConfigErrors(t *testing.T) {
 		{"spaced issuer", Config{Issuer: "https://x ", Keys: ring}, "leading or trailing spaces"},
 		{"control issuer", Config{Issuer: "https://x\n", Keys: ring}, "control"},
 		{"no keys", Config{Issuer: "https://x"}, "Config.Keys is nil"},
+		{"zero key", Config{Issuer: "https://x", Keys: &Key{}}, "zero Key"},
+		{"zero ring", Config{Issuer: "https://x", Keys: &Ring{}}, "Ring has no active key"},
 		{"bad audience", Config{Issuer: "https://x", Keys: ring, Audience: []string{""}}, "Config.Audience[0] is empty"},
-		{"ttl > max", Config{Issuer: "https://x", Keys: ring, TTL: 2 * time.Hour, MaxTTL: time.Hour}, "exceeds MaxTTL"},
-		{"ttl > ring max", Config{Issuer: "https://x", Keys: ring, TTL: 3 * time.Hour}, "exceeds MaxTTL"},
-		{"max > ring max", Config{Issuer: "https://x", Keys: ring, MaxTTL: 3 * time.Hour}, "exceeds the ring's MaxTTL"},
+		{"ttl > ring max", Config{Issuer: "https://x", Keys: ring, TTL: 3 * time.Hour}, "exceeds the key source's maximum token lifetime 2h0m0s"},
+		{"ttl > key max", Config{Issuer: "https://x", Keys: testKeys(t)[0], TTL: 25 * time.Hour}, "exceeds the key source's maximum token lifetime 24h0m0s"},
 		{"tiny ttl", Config{Issuer: "https://x", Keys: ring, TTL: time.Millisecond}, "under one second"},
-		{"negative max", Config{Issuer: "https://x", Keys: ring, MaxTTL: -1}, "under one second"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
@@ -276,25 +300,51 @@ func TestNewConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	// Defaults: MaxTTL from the ring; TTL 1h capped at MaxTTL.
-	iss, err := New(Config{Issuer: "https://x", Keys: ring})
+	// Defaults: TTL 1h, capped at the key source's maximum.
+	iss, err := New(Config{Issuer: "https://x", Keys: ring, Now: func() time.Time { return fixedTime }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := iss.Config(); c.TTL != time.Hour || c.MaxTTL != 2*time.Hour || c.Now == nil {
-		t.Errorf("Config() = %+v", c)
+	if exp := tokenExp(t, iss, Claims{Subject: "u"}); exp != fixedTime.Add(time.Hour).Unix() {
+		t.Errorf("default exp = %d", exp)
 	}
 	short, _ := NewRing(testKeys(t)[0], &RingOptions{MaxTTL: 10 * time.Minute})
-	if iss, err := New(Config{Issuer: "https://x", Keys: short}); err != nil || iss.Config().TTL != 10*time.Minute {
-		t.Errorf("TTL with a 10m ring = %v, %v", iss.Config().TTL, err)
+	iss, err = New(Config{Issuer: "https://x", Keys: short, Now: func() time.Time { return fixedTime }})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Config keeps its own copy of Audience.
+	if exp := tokenExp(t, iss, Claims{Subject: "u"}); exp != fixedTime.Add(10*time.Minute).Unix() {
+		t.Errorf("exp with a 10m ring = %d", exp)
+	}
+	// The Issuer keeps its own copy of Audience.
 	aud := []string{"a"}
 	iss, _ = New(Config{Issuer: "https://x", Keys: ring, Audience: aud})
 	aud[0] = "changed"
-	if iss.Config().Audience[0] != "a" {
-		t.Error("Config.Audience aliased")
+	tok, err := iss.Issue(context.Background(), Claims{Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	_, payload := segments(t, tok)
+	if !strings.Contains(string(payload), `"aud":"a"`) {
+		t.Errorf("Config.Audience aliased: %s", payload)
+	}
+}
+
+// tokenExp issues a token for c and returns its exp.
+func tokenExp(t *testing.T, iss *Issuer, c Claims) int64 {
+	t.Helper()
+	tok, err := iss.Issue(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, payload := segments(t, tok)
+	var m struct {
+		Exp int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Exp
 }
 
 func TestIssueContext(t *testing.T) {
@@ -403,14 +453,14 @@ func TestIssueAcrossRotationOverHTTP(t *testing.T) {
 
 	// One MaxTTL + leeway after the rotation the old key is pruned, never
 	// earlier.
-	now = fixedTime.Add(2*time.Hour + DefaultRingLeeway - time.Second)
+	now = fixedTime.Add(2*time.Hour + defaultRingLeeway - time.Second)
 	ring.Prune()
-	if n := len(ring.PublicKeys()); n != 2 {
+	if n := len(ring.publicKeys()); n != 2 {
 		t.Errorf("pruned too early: %d keys", n)
 	}
-	now = fixedTime.Add(2*time.Hour + DefaultRingLeeway)
+	now = fixedTime.Add(2*time.Hour + defaultRingLeeway)
 	ring.Prune()
-	pub := ring.PublicKeys()
+	pub := ring.publicKeys()
 	if len(pub) != 1 || pub[0].ID != keys[1].ID() {
 		t.Errorf("after prune: %v", pub)
 	}

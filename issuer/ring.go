@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,21 +17,21 @@ var ErrNoStagedKey = errors.New("no staged key: call Stage(next) first")
 // RingOptions configures a Ring. The zero value is ready to use.
 type RingOptions struct {
 	// MaxTTL is the longest lifetime of any token signed with the ring's
-	// keys, and so (plus Leeway) how long a retired key stays published. 0 means
-	// DefaultMaxTTL (24h).
+	// keys (Issue refuses longer ones), and so (plus Leeway) how long a
+	// retired key stays published. 0 means DefaultMaxTTL (24h).
 	MaxTTL time.Duration
 	// Leeway is how long after a token's exp verifiers may still accept it
 	// (their clock-skew tolerance): a retired key stays published for
 	// MaxTTL + Leeway, so a verifier that refetches the JWKS just then
-	// still finds it. 0 means DefaultRingLeeway; negative means none.
+	// still finds it. 0 means one minute (twice the 30 s leeway of
+	// dynamic's Validator); negative means none.
 	Leeway time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
 
-// DefaultRingLeeway is RingOptions.Leeway's default: twice
-// dynamic.DefaultLeeway (30 s), to cover verifiers' clock-skew tolerance.
-const DefaultRingLeeway = time.Minute
+// defaultRingLeeway is RingOptions.Leeway's default.
+const defaultRingLeeway = time.Minute
 
 // Ring holds the signing keys and rotates them without a window in which a
 // token could carry a kid that is not published:
@@ -94,7 +95,7 @@ func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
 	}
 	switch {
 	case o.Leeway == 0:
-		o.Leeway = DefaultRingLeeway
+		o.Leeway = defaultRingLeeway
 	case o.Leeway < 0:
 		o.Leeway = 0
 	}
@@ -109,16 +110,22 @@ func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
 // errZeroRing is returned by the methods of a Ring not made by NewRing.
 var errZeroRing = errors.New("issuer: Ring has no active key: create it with issuer.NewRing(key, opts)")
 
-// Active returns the key that signs new tokens (nil for a zero Ring, which
-// is not usable: create Rings with NewRing).
-func (r *Ring) Active() *Key { return r.active.Load() }
+// SigningKey implements KeySource: the active key, and RingOptions.MaxTTL,
+// the longest lifetime of a token it signs (a retired key stays published
+// that long, plus the leeway, after Rotate).
+func (r *Ring) SigningKey(context.Context) (*Key, time.Duration, error) {
+	k := r.active.Load()
+	if k == nil {
+		return nil, 0, errZeroRing
+	}
+	return k, r.maxTTL, nil
+}
 
-// MaxTTL returns the longest token lifetime an Issuer using this ring may
-// allow; a retired key stays published for MaxTTL + RingOptions.Leeway.
-func (r *Ring) MaxTTL() time.Duration { return r.maxTTL }
+// activeKey returns the key that signs new tokens (nil for a zero Ring).
+func (r *Ring) activeKey() *Key { return r.active.Load() }
 
-// Staged returns the staged key, or nil.
-func (r *Ring) Staged() *Key {
+// stagedKey returns the staged key, or nil.
+func (r *Ring) stagedKey() *Key {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.staged
@@ -225,9 +232,9 @@ func (r *Ring) scheduleLocked() {
 	r.timer = time.AfterFunc(max(earliest.Sub(r.now()), 0), r.Prune)
 }
 
-// PublicKeys returns the published keys: the active key, the staged key
+// publicKeys returns the published keys: the active key, the staged key
 // (if any), then the retired keys still in retention, newest first.
-func (r *Ring) PublicKeys() []jwks.Key {
+func (r *Ring) publicKeys() []jwks.Key {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.publicLocked()
@@ -278,5 +285,8 @@ func (r *Ring) Subscribe(fn func([]jwks.Key)) (cancel func()) {
 	}
 }
 
-// Ring implements jwks.Source.
-var _ jwks.Source = (*Ring)(nil)
+// Ring and Key are KeySources.
+var (
+	_ KeySource = (*Ring)(nil)
+	_ KeySource = (*Key)(nil)
+)

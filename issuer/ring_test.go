@@ -53,7 +53,7 @@ func TestRingLifecycle(t *testing.T) {
 		}
 	}
 	step("stage b", func() error { return ring.Stage(b) })
-	if ring.Active() != a || ring.Staged() != b {
+	if ring.activeKey() != a || ring.stagedKey() != b {
 		t.Error("Stage changed the active key")
 	}
 	step("rotate", ring.Rotate)
@@ -73,7 +73,7 @@ func TestRingLifecycle(t *testing.T) {
 	if strings.Join(seen, " ") != strings.Join(want, " ") {
 		t.Errorf("notifications\n got %q\nwant %q", seen, want)
 	}
-	if got := kids(ring.PublicKeys()); got != "c,a" {
+	if got := kids(ring.publicKeys()); got != "c,a" {
 		t.Errorf("PublicKeys = %s", got)
 	}
 }
@@ -88,8 +88,8 @@ func TestRingErrors(t *testing.T) {
 	}
 	ring, _ := NewRing(withKID(t, base, "a"), nil)
 	defer ring.Close()
-	if ring.MaxTTL() != DefaultMaxTTL {
-		t.Errorf("MaxTTL = %v", ring.MaxTTL())
+	if ring.maxTTL != DefaultMaxTTL {
+		t.Errorf("MaxTTL = %v", ring.maxTTL)
 	}
 	if err := ring.Rotate(); !errors.Is(err, ErrNoStagedKey) {
 		t.Errorf("Rotate without Stage: %v", err)
@@ -108,7 +108,7 @@ func TestRingErrors(t *testing.T) {
 	// Restaging replaces the staged key.
 	_ = ring.Stage(withKID(t, base, "c"))
 	_ = ring.Stage(withKID(t, base, "d"))
-	if got := kids(ring.PublicKeys()); got != "b,d,a" {
+	if got := kids(ring.publicKeys()); got != "b,d,a" {
 		t.Errorf("PublicKeys = %s", got)
 	}
 }
@@ -324,7 +324,7 @@ func TestRetentionCoversTokens(t *testing.T) {
 					if pub[tok.kid] {
 						continue
 					}
-					if tok.exp+int64(DefaultRingLeeway/time.Second) > after {
+					if tok.exp+int64(defaultRingLeeway/time.Second) > after {
 						errs <- fmt.Errorf("kid %q unpublished while its token is valid until %d + leeway (now %d)", tok.kid, tok.exp, after)
 						return
 					}
@@ -370,12 +370,12 @@ func TestRetiredKeyOutlivesLeeway(t *testing.T) {
 		want string
 	}{
 		{exp, "new,old"},
-		{exp.Add(DefaultRingLeeway / 2), "new,old"}, // a verifier with 30 s leeway still accepts tok
-		{exp.Add(DefaultRingLeeway), "new"},
+		{exp.Add(defaultRingLeeway / 2), "new,old"}, // a verifier with 30 s leeway still accepts tok
+		{exp.Add(defaultRingLeeway), "new"},
 	} {
 		now = tc.at
 		ring.Prune()
-		if got := kids(ring.PublicKeys()); got != tc.want {
+		if got := kids(ring.publicKeys()); got != tc.want {
 			t.Errorf("at exp+%v: published %s, want %s (token %.20s…)", tc.at.Sub(exp), got, tc.want, tok)
 		}
 	}

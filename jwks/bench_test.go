@@ -27,7 +27,7 @@ func newFloorHandler(tb testing.TB, keys []Key) *floorHandler {
 		body:          body,
 		contentType:   []string{"application/json"},
 		contentLength: []string{strconv.Itoa(len(body))},
-		cacheControl:  []string{DefaultCacheControl},
+		cacheControl:  []string{defaultCacheControl},
 		etag:          []string{etagOf(body)},
 		acao:          []string{"*"},
 		ns:            []string{"nosniff"},

@@ -13,15 +13,15 @@ import (
 	"sync/atomic"
 )
 
-// DefaultCacheControl is the Cache-Control value used when
+// defaultCacheControl is the Cache-Control value used when
 // Options.CacheControl is empty: caches may keep the set for five minutes,
 // so a newly staged key reaches verifiers well before it signs.
-const DefaultCacheControl = "public, max-age=300"
+const defaultCacheControl = "public, max-age=300"
 
 // Options configures a Handler. The zero value is ready to use.
 type Options struct {
 	// CacheControl is the Cache-Control header value of 200 and 304
-	// answers. Empty means DefaultCacheControl.
+	// answers. Empty means defaultCacheControl.
 	CacheControl string
 
 	// Logger receives a warning for every key the Source hands over after
@@ -102,10 +102,10 @@ func NewHandler(src Source, opts *Options) (*Handler, error) {
 		o = *opts
 	}
 	if o.CacheControl == "" {
-		o.CacheControl = DefaultCacheControl
+		o.CacheControl = defaultCacheControl
 	}
 	if !validHeaderValue(o.CacheControl) {
-		return nil, fmt.Errorf("jwks: NewHandler: Options.CacheControl %q contains control characters: use a plain value such as %q", o.CacheControl, DefaultCacheControl)
+		return nil, fmt.Errorf("jwks: NewHandler: Options.CacheControl %q contains control characters: use a plain value such as %q", o.CacheControl, defaultCacheControl)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -61,15 +61,15 @@ func TestServeHTTP(t *testing.T) {
 	}{
 		{name: "GET", method: "GET", wantStatus: 200, wantBody: string(body), wantHeader: map[string]string{
 			"Content-Type": "application/json", "Content-Length": strconv.Itoa(len(body)),
-			"Cache-Control": DefaultCacheControl, "ETag": etag, "Access-Control-Allow-Origin": "*",
+			"Cache-Control": defaultCacheControl, "ETag": etag, "Access-Control-Allow-Origin": "*",
 			"X-Content-Type-Options": "nosniff", "Allow": "",
 		}},
 		{name: "HEAD", method: "HEAD", wantStatus: 200, wantHeader: map[string]string{
 			"Content-Type": "application/json", "Content-Length": strconv.Itoa(len(body)),
-			"Cache-Control": DefaultCacheControl, "ETag": etag, "Access-Control-Allow-Origin": "*",
+			"Cache-Control": defaultCacheControl, "ETag": etag, "Access-Control-Allow-Origin": "*",
 		}},
 		{name: "If-None-Match exact", method: "GET", inm: []string{etag}, wantStatus: 304, wantHeader: map[string]string{
-			"ETag": etag, "Cache-Control": DefaultCacheControl, "Access-Control-Allow-Origin": "*",
+			"ETag": etag, "Cache-Control": defaultCacheControl, "Access-Control-Allow-Origin": "*",
 			"Content-Type": "", "Content-Length": "",
 		}},
 		{name: "If-None-Match weak", method: "GET", inm: []string{weak}, wantStatus: 304},
@@ -179,10 +179,10 @@ func TestNewHandlerErrors(t *testing.T) {
 		want error // nil: any error
 	}{
 		{"nil source", nil, nil, nil},
-		{"nil key", Static(Key{ID: "a"}), nil, ErrNilKey},
-		{"short key", Static(Key{ID: "a", Public: &rsa.PublicKey{N: big.NewInt(3233), E: 17}}), nil, ErrKeySize},
-		{"empty kid", Static(Key{Public: keys[0].Public}), nil, ErrEmptyKID},
-		{"duplicate kid", Static(Key{ID: "a", Public: keys[0].Public}, Key{ID: "a", Public: keys[1].Public}), nil, ErrDuplicateKID},
+		{"nil key", Static(Key{ID: "a"}), nil, ErrInvalidKey},
+		{"short key", Static(Key{ID: "a", Public: &rsa.PublicKey{N: big.NewInt(3233), E: 17}}), nil, ErrInvalidKey},
+		{"empty kid", Static(Key{Public: keys[0].Public}), nil, ErrInvalidKey},
+		{"duplicate kid", Static(Key{ID: "a", Public: keys[0].Public}, Key{ID: "a", Public: keys[1].Public}), nil, ErrInvalidKey},
 		{"bad Cache-Control", Static(keys...), &Options{CacheControl: "public\r\nX-Evil: 1"}, nil},
 		{"asynchronous source", asyncSource{}, nil, nil},
 	}
@@ -256,8 +256,8 @@ func TestUpdateWithInvalidKeys(t *testing.T) {
 		t.Fatalf("published %s\nwant %s", w.Body, want)
 	}
 	err := h.Err()
-	if !errors.Is(err, ErrNilKey) || !errors.Is(err, ErrDuplicateKID) {
-		t.Fatalf("Err = %v, want ErrNilKey and ErrDuplicateKID", err)
+	if !errors.Is(err, ErrInvalidKey) || !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("Err = %v, want ErrInvalidKey and ErrInvalidKey", err)
 	}
 	out := logs.String()
 	if strings.Count(out, "level=WARN") != 2 || !strings.Contains(out, "broken") {

@@ -16,7 +16,7 @@ import (
 
 // privateMembers are the RSA private JWK members (RFC 7518 §6.3.2) plus
 // "oth" and "k": none may ever appear in a published set.
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+var leakPrivateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 // syntheticKey returns a public key with a random odd modulus of the given
 // size. It is not a usable RSA key, but the Handler only publishes public
@@ -61,7 +61,7 @@ func checkPublicOnly(t *testing.T, body []byte, secrets []string) {
 	want := []string{"alg", "e", "kid", "kty", "n", "use"}
 	for i, k := range keys {
 		names := slices.Sorted(maps.Keys(k))
-		for _, p := range privateMembers {
+		for _, p := range leakPrivateMembers {
 			if _, ok := k[p]; ok {
 				t.Fatalf("key %d has private member %q", i, p)
 			}

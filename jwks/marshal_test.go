@@ -85,27 +85,27 @@ func TestMarshalErrors(t *testing.T) {
 	pub := keys[0].Public
 	small := &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 1023), E: 65537}
 	small.N.Add(small.N, big.NewInt(1))
-	huge := &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), MaxBits), E: 65537}
+	huge := &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), maxBits), E: 65537}
 	huge.N.Add(huge.N, big.NewInt(1))
 	tests := []struct {
 		name string
 		keys []Key
 		want error
 	}{
-		{"nil public key", []Key{{ID: "a"}}, ErrNilKey},
-		{"nil modulus", []Key{{ID: "a", Public: &rsa.PublicKey{E: 65537}}}, ErrNilKey},
-		{"1024-bit key", []Key{{ID: "a", Public: small}}, ErrKeySize},
-		{"zero modulus", []Key{{ID: "a", Public: &rsa.PublicKey{N: new(big.Int), E: 65537}}}, ErrKeySize},
-		{"negative modulus", []Key{{ID: "a", Public: &rsa.PublicKey{N: new(big.Int).Neg(pub.N), E: 65537}}}, ErrKeySize},
-		{"oversized key", []Key{{ID: "a", Public: huge}}, ErrKeySize},
-		{"exponent 1", []Key{{ID: "a", Public: &rsa.PublicKey{N: pub.N, E: 1}}}, ErrExponent},
-		{"even exponent", []Key{{ID: "a", Public: &rsa.PublicKey{N: pub.N, E: 65536}}}, ErrExponent},
-		{"negative exponent", []Key{{ID: "a", Public: &rsa.PublicKey{N: pub.N, E: -3}}}, ErrExponent},
-		{"empty kid", []Key{{Public: pub}}, ErrEmptyKID},
-		{"kid not UTF-8", []Key{{ID: "a\xff", Public: pub}}, ErrBadKID},
-		{"kid too long", []Key{{ID: strings.Repeat("k", MaxKIDLen+1), Public: pub}}, ErrBadKID},
-		{"duplicate kid", []Key{{ID: "same", Public: pub}, {ID: "same", Public: keys[1].Public}}, ErrDuplicateKID},
-		{"second key bad", []Key{keys[0], {ID: "x"}}, ErrNilKey},
+		{"nil public key", []Key{{ID: "a"}}, ErrInvalidKey},
+		{"nil modulus", []Key{{ID: "a", Public: &rsa.PublicKey{E: 65537}}}, ErrInvalidKey},
+		{"1024-bit key", []Key{{ID: "a", Public: small}}, ErrInvalidKey},
+		{"zero modulus", []Key{{ID: "a", Public: &rsa.PublicKey{N: new(big.Int), E: 65537}}}, ErrInvalidKey},
+		{"negative modulus", []Key{{ID: "a", Public: &rsa.PublicKey{N: new(big.Int).Neg(pub.N), E: 65537}}}, ErrInvalidKey},
+		{"oversized key", []Key{{ID: "a", Public: huge}}, ErrInvalidKey},
+		{"exponent 1", []Key{{ID: "a", Public: &rsa.PublicKey{N: pub.N, E: 1}}}, ErrInvalidKey},
+		{"even exponent", []Key{{ID: "a", Public: &rsa.PublicKey{N: pub.N, E: 65536}}}, ErrInvalidKey},
+		{"negative exponent", []Key{{ID: "a", Public: &rsa.PublicKey{N: pub.N, E: -3}}}, ErrInvalidKey},
+		{"empty kid", []Key{{Public: pub}}, ErrInvalidKey},
+		{"kid not UTF-8", []Key{{ID: "a\xff", Public: pub}}, ErrInvalidKey},
+		{"kid too long", []Key{{ID: strings.Repeat("k", maxKIDLen+1), Public: pub}}, ErrInvalidKey},
+		{"duplicate kid", []Key{{ID: "same", Public: pub}, {ID: "same", Public: keys[1].Public}}, ErrInvalidKey},
+		{"second key bad", []Key{keys[0], {ID: "x"}}, ErrInvalidKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,7 @@ package dynamic
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -13,27 +13,21 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
+	"github.com/extauth/extauth/internal/jsonobj"
 )
 
 // DefaultBaseURL is Dynamic's production API root.
 const DefaultBaseURL = "https://app.dynamicauth.com/api/v0"
 
-// DefaultTimeout bounds every HTTP exchange when Client.HTTPClient is nil,
+// defaultTimeout bounds every HTTP exchange when Config.HTTPClient is nil,
 // and background fetches (settings, nonce pool refills) in any case.
-const DefaultTimeout = 30 * time.Second
+const defaultTimeout = 30 * time.Second
 
-// Client talks to Dynamic's SDK API for one environment, sending the same
-// requests as the official JS SDK 1.27.1. Like oauth2.Config it is a plain
-// struct: fill in the fields, then call its methods; the zero value of every
-// field except EnvironmentID is usable. The fields are read once, on the
-// first call, and must not change afterwards. A Client is safe for
-// concurrent use.
-//
-//	c := &dynamic.Client{EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9"}
-//	sess, err := c.SignInWithExternalJWT(ctx, token, nil)
-type Client struct {
+// Config configures a Client. Only EnvironmentID is required.
+type Config struct {
 	// EnvironmentID is the Dynamic environment (a UUID, from the dashboard's
 	// Developers → SDK & API keys page). Upper case is accepted and
 	// lower-cased in paths, as Dynamic's path matching expects.
@@ -42,43 +36,49 @@ type Client struct {
 	// absolute http(s) URL; a trailing slash is ignored. Keep the /api/v0
 	// suffix: Dynamic (and its SDK) match paths against /api/v0/sdk/….
 	BaseURL string
-	// HTTPClient sends the requests. When nil, a client with
-	// DefaultTimeout and http.DefaultTransport is used.
+	// HTTPClient sends the requests. When nil, a client with a 30 s timeout
+	// that refuses redirects to another origin or from https to http (so
+	// the external JWT never travels anywhere but BaseURL's origin). An
+	// injected client is used as it is: give it a CheckRedirect of your own.
 	HTTPClient *http.Client
-	// Logger receives one record per request (method, path, status,
-	// duration, request id; never tokens or keys). Nil discards.
+	// Logger receives one debug record per request (method, path, status,
+	// duration, request id; never tokens or keys) and a warning per
+	// failure. Nil discards.
 	Logger *slog.Logger
-	// DeviceKey signs device nonces (x-dynamic-device-*). Nil: a key is
-	// generated once per Client. Supply one (NewDeviceKeyFrom) to keep a
-	// stable device identity across restarts.
-	DeviceKey *DeviceKey
-	// SessionKey's public half is sent as x-dyn-session-public-key. Nil: a
-	// key is generated once per Client.
-	SessionKey *DeviceKey
+	// DeviceKey is the P-256 key that signs device nonces
+	// (x-dynamic-device-*). Nil: a key is generated for the Client. Supply
+	// one to keep a stable device identity across restarts.
+	DeviceKey *ecdsa.PrivateKey
+	// SessionKey is the P-256 key whose public half is sent as
+	// x-dyn-session-public-key. Nil: a key is generated for the Client.
+	SessionKey *ecdsa.PrivateKey
 	// Headers override or add request headers (names match without regard
 	// to case), e.g. x-dyn-version or Origin. An entry with no values
 	// removes the header.
 	Headers http.Header
-	// UserAgent is sent as User-Agent; default "extauth-go/" + Version.
+	// UserAgent is sent as User-Agent; default "extauth-go/<version>".
 	UserAgent string
 
 	// now replaces time.Now in tests.
 	now func() time.Time
-
-	once    sync.Once
-	initErr error
-	st      *clientState
 }
 
-// clientState is everything derived from the public fields on first use.
+// Client talks to Dynamic's SDK API for one environment, sending the same
+// requests as the official JS SDK 1.27.1. Create it with NewClient; it is
+// safe for concurrent use.
+type Client struct {
+	st *clientState
+}
+
+// clientState is everything derived from the Config.
 type clientState struct {
 	env     string // lower-case UUID
 	base    string // no trailing slash
 	prefix  string // base + "/sdk/" + env
 	hc      *http.Client
 	log     *slog.Logger
-	device  *DeviceKey
-	session *DeviceKey
+	device  *wire.DeviceKey
+	session *wire.DeviceKey
 	headers http.Header // shared by every request; cloned per request
 	now     func() time.Time
 
@@ -91,23 +91,21 @@ type clientState struct {
 	pool     noncePool
 }
 
-func (c *Client) state() (*clientState, error) {
-	c.once.Do(func() { c.st, c.initErr = c.init() })
-	return c.st, c.initErr
-}
-
-func (c *Client) init() (*clientState, error) {
-	env, err := normalizeEnvironmentID(c.EnvironmentID)
+// NewClient checks cfg and returns a Client for its environment, or an error
+// matching ErrInvalidConfig that names the field to fix. It sends nothing;
+// call Prefetch to load the settings and nonces ahead of the first sign-in.
+func NewClient(cfg Config) (*Client, error) {
+	env, err := normalizeEnvironmentID(cfg.EnvironmentID)
 	if err != nil {
 		return nil, err
 	}
-	base, err := normalizeBaseURL(c.BaseURL)
+	base, err := normalizeBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
-	s := &clientState{env: env, base: base, prefix: base + "/sdk/" + env, hc: c.HTTPClient, log: c.Logger, now: c.now}
+	s := &clientState{env: env, base: base, prefix: base + "/sdk/" + env, hc: cfg.HTTPClient, log: cfg.Logger, now: cfg.now}
 	if s.hc == nil {
-		s.hc = &http.Client{Timeout: DefaultTimeout}
+		s.hc = &http.Client{Timeout: defaultTimeout, CheckRedirect: sameOriginRedirect}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -115,47 +113,52 @@ func (c *Client) init() (*clientState, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	for _, k := range []struct {
-		name string
-		key  *DeviceKey
-	}{{"DeviceKey", c.DeviceKey}, {"SessionKey", c.SessionKey}} {
-		if k.key != nil && k.key.priv == nil {
-			return nil, fmt.Errorf("%w: Client.%s is a zero DeviceKey: create it with NewDeviceKey or NewDeviceKeyFrom (or leave it nil)", ErrInvalidConfig, k.name)
-		}
+	if s.device, err = wire.NewDeviceKey(cfg.DeviceKey, "Config.DeviceKey"); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if s.device = c.DeviceKey; s.device == nil {
-		if s.device, err = NewDeviceKey(); err != nil {
-			return nil, err
-		}
+	if s.session, err = wire.NewDeviceKey(cfg.SessionKey, "Config.SessionKey"); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if s.session = c.SessionKey; s.session == nil {
-		if s.session, err = NewDeviceKey(); err != nil {
-			return nil, err
-		}
-	}
-	ua := c.UserAgent
+	ua := cfg.UserAgent
 	if ua == "" {
-		ua = "extauth-go/" + Version
+		ua = "extauth-go/" + wire.Version
 	}
-	s.headers = baseHeaders(randomAlnum(sessionIDLen), s.session.PublicKeyHex(), ua, c.Headers)
-	s.settingsURL = s.prefix + "/settings?sdkVersion=" + url.QueryEscape("ClientSDK/"+SDKVersion)
+	if err := checkToken("Config.UserAgent", ua); err != nil {
+		return nil, err
+	}
+	s.headers = baseHeaders(randomAlnum(sessionIDLen), s.session.PublicKeyHex(), ua, cfg.Headers)
+	s.settingsURL = s.prefix + "/settings?sdkVersion=" + url.QueryEscape("ClientSDK/"+wire.SDKVersion)
 	s.noncesURL = s.prefix + "/nonces?count=" + strconv.Itoa(noncePoolSize)
 	s.signinURL = s.prefix + "/externalAuth/signin"
 	s.verifyURL = s.prefix + "/externalAuth/verify"
 	s.pool.fetch = s.fetchNonces
 	s.pool.now = s.now
-	return s, nil
+	return &Client{st: s}, nil
 }
 
-// SessionID returns the client's x-dyn-session-id (32 characters, fixed for
-// the Client's lifetime; an SDK session id, not Dynamic's auth session), or
-// "" when the configuration is invalid.
-func (c *Client) SessionID() string {
-	st, err := c.state()
-	if err != nil {
-		return ""
+// errZeroClient is returned by the methods of a Client not made by NewClient.
+var errZeroClient = fmt.Errorf("%w: Client is nil or a zero value: create it with dynamic.NewClient", ErrInvalidConfig)
+
+func (c *Client) state() (*clientState, error) {
+	if c == nil || c.st == nil {
+		return nil, errZeroClient
 	}
-	return headerValue(st.headers, HeaderSessionID)
+	return c.st, nil
+}
+
+// sameOriginRedirect is the default client's CheckRedirect: it follows at
+// most 10 redirects within the request's origin (scheme, host and port) and
+// refuses the others, so a redirect cannot carry the JWT body and the device
+// headers to another host, nor downgrade https to http.
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	switch {
+	case len(via) >= 10:
+		return errors.New("stopped after 10 redirects")
+	case req.URL.Scheme != first.Scheme || req.URL.Host != first.Host:
+		return fmt.Errorf("refused a redirect from %s://%s to another origin (%s://%s): the request carries the external JWT", first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // Prefetch loads the project settings (GET /sdk/{environmentId}/settings)
@@ -243,7 +246,7 @@ type request struct {
 }
 
 // do sends r and returns the body of a 2xx response (at most
-// MaxResponseBytes). Non-2xx answers become *APIError; transport failures
+// maxResponseBytes). Non-2xx answers become *APIError; transport failures
 // wrap ErrUnavailable or the context's error.
 func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 	path := strings.TrimPrefix(r.url, s.base)
@@ -261,14 +264,14 @@ func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 	h := make(http.Header, len(s.headers)+5)
 	maps.Copy(h, s.headers)
 	r.requestID = randomAlnum(requestIDLen)
-	h[HeaderRequestID] = []string{r.requestID}
+	h[wire.HeaderRequestID] = []string{r.requestID}
 	if r.bearer != "" {
 		h["Authorization"] = []string{"Bearer " + r.bearer}
 	}
 	if r.device != nil {
-		h[HeaderDeviceNonce] = []string{r.device.nonce}
-		h[HeaderDevicePublicKey] = []string{s.device.PublicKeyHex()}
-		h[HeaderDeviceSignedNonce] = []string{r.device.signature}
+		h[wire.HeaderDeviceNonce] = []string{r.device.nonce}
+		h[wire.HeaderDevicePublicKey] = []string{s.device.PublicKeyHex()}
+		h[wire.HeaderDeviceSignedNonce] = []string{r.device.signature}
 	}
 	req.Header = h
 
@@ -304,7 +307,7 @@ func (s *clientState) do(ctx context.Context, r *request) ([]byte, error) {
 		return nil, newAPIError(r.method, path, resp.StatusCode, resp.Header, data, truncated, r.requestID, s.now())
 	}
 	if truncated {
-		return nil, &opError{msg: fmt.Sprintf("dynamic: %s %s: unexpected response: response exceeds 1 MiB", r.method, path), errs: []error{ErrBadResponse, ErrResponseTooLarge}}
+		return nil, badResponse(r.method+" "+path, "the answer exceeds 1 MiB")
 	}
 	return data, nil
 }
@@ -322,45 +325,30 @@ func transportReason(ctx context.Context, err error) string {
 	return err.Error()
 }
 
-// readCapped reads at most MaxResponseBytes; truncated reports more data.
+// readCapped reads at most maxResponseBytes; truncated reports more data.
 // A known Content-Length sizes the buffer in one allocation.
 func readCapped(r io.Reader, contentLength int64) (data []byte, truncated bool, err error) {
-	if contentLength > 0 && contentLength <= MaxResponseBytes {
+	if contentLength > 0 && contentLength <= maxResponseBytes {
 		data = make([]byte, 0, contentLength+1) // +1: room to see an overlong body
 		buf := bytes.NewBuffer(data)
-		_, err = buf.ReadFrom(io.LimitReader(r, MaxResponseBytes+1))
+		_, err = buf.ReadFrom(io.LimitReader(r, maxResponseBytes+1))
 		data = buf.Bytes()
 	} else {
-		data, err = io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+		data, err = io.ReadAll(io.LimitReader(r, maxResponseBytes+1))
 	}
-	if len(data) > MaxResponseBytes {
-		return data[:MaxResponseBytes], true, nil
+	if len(data) > maxResponseBytes {
+		return data[:maxResponseBytes], true, nil
 	}
 	return data, false, err
 }
 
-// decodeJSON decodes a 2xx body into v, wrapping failures in ErrBadResponse.
-func decodeJSON(method, path string, data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		return decodeError(method+" "+path, data, err)
-	}
-	return nil
-}
-
-// decodeError describes a json.Unmarshal failure as ErrBadResponse.
-func decodeError(op string, data []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case len(bytes.TrimSpace(data)) == 0:
-		return badResponse(op, "empty body")
-	case errors.As(err, &se):
-		return badResponse(op, "body is not JSON (offset %d)", se.Offset)
-	case errors.As(err, &te):
-		return badResponse(op, "field %q is a JSON %s, want %s", te.Field, te.Value, te.Type)
-	default:
+// decodeJSON decodes a 2xx body (one JSON object) into v, wrapping
+// failures in ErrBadResponse; op names the call, e.g. "GET settings".
+func decodeJSON(op string, data []byte, v any) error {
+	if err := jsonobj.Decode(data, v, "the answer"); err != nil {
 		return badResponse(op, "%v", err)
 	}
+	return nil
 }
 
 // opError is an error with a complete message that matches its sentinels
@@ -386,11 +374,11 @@ type flight struct {
 
 // detach runs fn for a shared fetch: not tied to the cancellation of the
 // caller that started it (others may be waiting), but bounded by
-// DefaultTimeout.
+// defaultTimeout.
 func detach(ctx context.Context, fn func(context.Context) error) *flight {
 	f := &flight{done: make(chan struct{})}
 	go func() {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultTimeout)
 		defer cancel()
 		f.err = fn(fctx)
 		close(f.done)

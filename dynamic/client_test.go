@@ -3,6 +3,8 @@ package dynamic
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
 
 // testEnv is the environment id of the SDK recordings.
@@ -27,10 +31,11 @@ const testEnv = "2762a57b-faa4-41ce-9f16-abff9300e2c9"
 // the client tests: canned settings, random nonces, a canned sign-in answer.
 // Handlers can be replaced per test through mux.
 type fakeDynamic struct {
-	t      testing.TB
-	srv    *httptest.Server
-	mux    *http.ServeMux // paths relative to /api/v0
-	client *Client
+	t   testing.TB
+	srv *httptest.Server
+	mux *http.ServeMux // paths relative to /api/v0
+	cfg Config         // the client's configuration, until c() is first called
+	cl  *Client        // built from cfg by c()
 
 	mu       sync.Mutex
 	requests []*recordedRequest
@@ -85,7 +90,7 @@ func setup(t testing.TB) *fakeDynamic {
 			override(w, r)
 			return
 		}
-		if n := r.Header.Get(HeaderDeviceNonce); n != "" && !f.useNonce(n) {
+		if n := r.Header.Get(wire.HeaderDeviceNonce); n != "" && !f.useNonce(n) {
 			writeJSON(w, 400, []byte(`{"error":"nonce unknown or already used","code":"invalid_nonce"}`))
 			return
 		}
@@ -110,8 +115,21 @@ func setup(t testing.TB) *fakeDynamic {
 		root.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.srv.Close)
-	f.client = &Client{EnvironmentID: testEnv, BaseURL: f.srv.URL + "/api/v0", HTTPClient: f.srv.Client()}
+	f.cfg = Config{EnvironmentID: testEnv, BaseURL: f.srv.URL + "/api/v0", HTTPClient: f.srv.Client()}
 	return f
+}
+
+// c returns the client for f.cfg, built on first use.
+func (f *fakeDynamic) c() *Client {
+	f.t.Helper()
+	if f.cl == nil {
+		cl, err := NewClient(f.cfg)
+		if err != nil {
+			f.t.Fatalf("NewClient: %v", err)
+		}
+		f.cl = cl
+	}
+	return f.cl
 }
 
 func (f *fakeDynamic) newNonces(n int) []byte {
@@ -216,7 +234,7 @@ var testJWT = func() string {
 func TestSignInWithExternalJWT(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	sess, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil)
+	sess, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,15 +269,15 @@ func TestSignInWithExternalJWT(t *testing.T) {
 func TestWarmSignInIsOneRoundTrip(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if err := f.client.Prefetch(ctx); err != nil {
+	if err := f.c().Prefetch(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.client.st.pool.len(); n != 5 {
+	if n := f.c().st.pool.len(); n != 5 {
 		t.Fatalf("pool after Prefetch has %d nonces, want 5", n)
 	}
 	before := len(f.all())
 	for i := 0; i < 3; i++ { // 5 → 2 left: no refill yet
-		if _, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
+		if _, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -267,10 +285,10 @@ func TestWarmSignInIsOneRoundTrip(t *testing.T) {
 		t.Errorf("3 warm sign-ins made %d requests, want 3", got)
 	}
 	// The 4th leaves one nonce: a background refill starts.
-	if _, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
+	if _, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return f.client.st.pool.len() == 6 })
+	waitFor(t, func() bool { return f.c().st.pool.len() == 6 })
 	if got := f.count("GET", "/nonces"); got != 2 {
 		t.Errorf("nonce fetches = %d, want 2", got)
 	}
@@ -278,7 +296,7 @@ func TestWarmSignInIsOneRoundTrip(t *testing.T) {
 	var used []string
 	for _, r := range f.all() {
 		if strings.HasSuffix(r.Path, "/signin") {
-			used = append(used, r.Header.Get(HeaderDeviceNonce))
+			used = append(used, r.Header.Get(wire.HeaderDeviceNonce))
 		}
 	}
 	seen := map[string]bool{}
@@ -288,7 +306,7 @@ func TestWarmSignInIsOneRoundTrip(t *testing.T) {
 		}
 		seen[n] = true
 	}
-	if !f.client.st.pool.now().Before(f.client.st.pool.expires) {
+	if !f.c().st.pool.now().Before(f.c().st.pool.expires) {
 		t.Error("pool expired")
 	}
 }
@@ -405,17 +423,17 @@ func TestProjectSettingsCache(t *testing.T) {
 	f := setup(t)
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	f.client.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f.cfg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	ctx := context.Background()
-	ps, err := f.client.ProjectSettings(ctx)
+	ps, err := f.c().ProjectSettings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ea := ps.Security.ExternalAuth
+	ea := ps.ExternalAuth
 	if ea.Iss != "https://issuer.fake.test" || ea.Aud != "fake-audience" || ea.JWKSURL != "https://issuer.fake.test/.well-known/jwks.json" || ea.Enabled == nil || !*ea.Enabled {
 		t.Errorf("externalAuth = %+v", ea)
 	}
-	if ps.EnvironmentName != "sandbox" || len(ps.Security.Auth.Storage) != 1 || ps.CookieMode() || !ps.ExternalAuthOn() {
+	if ps.EnvironmentName != "sandbox" || len(ps.Storage) != 1 || ps.CookieMode() || !ps.ExternalAuthOn() {
 		t.Errorf("settings = %+v", ps)
 	}
 	if !json.Valid(ps.Raw) || !bytes.Contains(ps.Raw, []byte(`"Loopback Fake Project"`)) {
@@ -427,7 +445,7 @@ func TestProjectSettingsCache(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := f.client.ProjectSettings(ctx); err != nil {
+			if _, err := f.c().ProjectSettings(ctx); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -437,10 +455,10 @@ func TestProjectSettingsCache(t *testing.T) {
 		t.Errorf("settings fetched %d times within the TTL, want 1", n)
 	}
 	mu.Lock()
-	now = now.Add(SettingsTTL)
+	now = now.Add(settingsTTL)
 	mu.Unlock()
-	if on, err := f.client.ExternalAuthEnabled(ctx); err != nil || !on {
-		t.Errorf("ExternalAuthEnabled = %v, %v", on, err)
+	if ps, err := f.c().ProjectSettings(ctx); err != nil || !ps.ExternalAuthOn() {
+		t.Errorf("ProjectSettings after the TTL = %v, %v", ps, err)
 	}
 	if n := f.count("GET", "/settings"); n != 2 {
 		t.Errorf("settings fetched %d times after the TTL, want 2", n)
@@ -456,7 +474,7 @@ func TestProjectSettingsConcurrentColdShareOneRequest(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := f.client.ProjectSettings(context.Background()); err != nil {
+			if _, err := f.c().ProjectSettings(context.Background()); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -484,7 +502,7 @@ func TestExternalAuthOnQuirk(t *testing.T) {
 		{"jwksUrl only", ExternalAuthSettings{JWKSURL: "https://i/jwks"}, false},
 	}
 	for _, tt := range tests {
-		ps := &ProjectSettings{Security: Security{ExternalAuth: tt.ea}}
+		ps := &ProjectSettings{ExternalAuth: tt.ea}
 		if got := ps.ExternalAuthOn(); got != tt.want {
 			t.Errorf("%s: ExternalAuthOn() = %v, want %v", tt.name, got, tt.want)
 		}
@@ -503,14 +521,14 @@ func TestCookieModeSendsNoDeviceHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
 			f.settingsBody = []byte(tt.settings)
-			if _, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
+			if _, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
 				t.Fatal(err)
 			}
 			if n := f.count("GET", "/nonces"); n != 0 {
 				t.Errorf("cookie mode fetched nonces %d times", n)
 			}
 			for _, r := range f.all() {
-				if r.Header.Get(HeaderDeviceNonce) != "" || r.Header.Get(HeaderDeviceSignedNonce) != "" {
+				if r.Header.Get(wire.HeaderDeviceNonce) != "" || r.Header.Get(wire.HeaderDeviceSignedNonce) != "" {
 					t.Errorf("%s %s carries device headers in cookie mode", r.Method, r.Path)
 				}
 			}
@@ -522,15 +540,15 @@ func TestStaleSettingsRefreshInBackground(t *testing.T) {
 	f := setup(t)
 	var mu sync.Mutex
 	now := time.Now()
-	f.client.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f.cfg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	ctx := context.Background()
-	if err := f.client.Prefetch(ctx); err != nil {
+	if err := f.c().Prefetch(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	now = now.Add(SettingsTTL + time.Second)
+	now = now.Add(settingsTTL + time.Second)
 	mu.Unlock()
-	if _, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
+	if _, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return f.count("GET", "/settings") == 2 })
@@ -538,7 +556,7 @@ func TestStaleSettingsRefreshInBackground(t *testing.T) {
 
 func TestRequestElevatedToken(t *testing.T) {
 	f := setup(t)
-	tok, err := f.client.RequestElevatedToken(context.Background(), testJWT, testAccessToken)
+	tok, err := f.c().RequestElevatedToken(context.Background(), testJWT, testAccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,29 +574,29 @@ func TestRequestElevatedToken(t *testing.T) {
 	if got := r.Header.Get("Authorization"); got != "Bearer "+testAccessToken {
 		t.Errorf("Authorization = %q", got)
 	}
-	if r.Header.Get(HeaderDeviceNonce) != "" {
+	if r.Header.Get(wire.HeaderDeviceNonce) != "" {
 		t.Error("step-up carries device headers")
 	}
 	if string(r.Body) != `{"jwt":"`+testJWT+`"}` {
 		t.Errorf("body = %s", r.Body)
 	}
-	if r.Header.Get(HeaderSessionPublicKey) == "" {
+	if r.Header.Get(wire.HeaderSessionPublicKey) == "" {
 		t.Error("no session public key")
 	}
-	if _, err := f.client.RequestElevatedToken(context.Background(), testJWT, ""); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := f.c().RequestElevatedToken(context.Background(), testJWT, ""); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("empty access token: %v", err)
 	}
 }
 
 func TestHeaderOverridesAndUserAgent(t *testing.T) {
 	f := setup(t)
-	f.client.Headers = http.Header{
+	f.cfg.Headers = http.Header{
 		"X-Dyn-Version":      {"ClientSDK/9.9.9"},
 		"Origin":             {"https://app.example.com"},
 		"x-dynamic-platform": nil, // removes it
 	}
-	f.client.UserAgent = "my-backend/1.0"
-	if _, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, &SignInOptions{AccessToken: testAccessToken}); err != nil {
+	f.cfg.UserAgent = "my-backend/1.0"
+	if _, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, &SignInOptions{AccessToken: testAccessToken}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range f.all() {
@@ -597,21 +615,21 @@ func TestHeaderOverridesAndUserAgent(t *testing.T) {
 		}
 	}
 	f2 := setup(t)
-	if _, err := f2.client.ProjectSettings(context.Background()); err != nil {
+	if _, err := f2.c().ProjectSettings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ua := f2.all()[0].Header.Get("User-Agent"); ua != "extauth-go/"+Version {
+	if ua := f2.all()[0].Header.Get("User-Agent"); ua != "extauth-go/"+wire.Version {
 		t.Errorf("default User-Agent = %q", ua)
 	}
-	if f2.client.SessionID() == "" || len(f2.client.SessionID()) != sessionIDLen {
-		t.Errorf("SessionID() = %q", f2.client.SessionID())
+	if id := headerValue(f2.c().st.headers, wire.HeaderSessionID); len(id) != sessionIDLen {
+		t.Errorf("x-dyn-session-id = %q", id)
 	}
 }
 
 func TestUpperCaseEnvironmentIDIsLowerCasedInPaths(t *testing.T) {
 	f := setup(t)
-	f.client.EnvironmentID = strings.ToUpper(testEnv)
-	if _, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
+	f.cfg.EnvironmentID = strings.ToUpper(testEnv)
+	if _, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range f.all() {
@@ -624,26 +642,26 @@ func TestUpperCaseEnvironmentIDIsLowerCasedInPaths(t *testing.T) {
 func TestLogsCarryNoSecrets(t *testing.T) {
 	f := setup(t)
 	var buf syncBuffer
-	f.client.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.client.SessionKey, _ = NewDeviceKey()
+	f.cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.cfg.SessionKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ctx := context.Background()
-	if _, err := f.client.SignInWithExternalJWT(ctx, testJWT, &SignInOptions{AccessToken: testAccessToken}); err != nil {
+	if _, err := f.c().SignInWithExternalJWT(ctx, testJWT, &SignInOptions{AccessToken: testAccessToken}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.client.RequestElevatedToken(ctx, testJWT, testAccessToken)
+	_, err := f.c().RequestElevatedToken(ctx, testJWT, testAccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil)
+	sess, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.client.Logger.Info("signed in", "session", sess, "value", *sess)
+	f.cfg.Logger.Info("signed in", "session", sess, "value", *sess)
 	if s := fmt.Sprintf("%v %+v %s", sess, *sess, sess); strings.Contains(s, testAccessToken) {
 		t.Errorf("printing a Session leaks the token: %s", s)
 	}
 	logs := buf.String()
-	for _, secret := range []string{testJWT, testAccessToken, "eyJ", f.client.SessionKey.PublicKeyHex(), f.client.st.device.PublicKeyHex()} {
+	for _, secret := range []string{testJWT, testAccessToken, "eyJ", f.c().st.session.PublicKeyHex(), f.c().st.device.PublicKeyHex()} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains %q", secret[:10])
 		}
@@ -693,27 +711,27 @@ func TestSettingsRefreshFailureKeepsPreviousForAMinute(t *testing.T) {
 	f := setup(t)
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	f.client.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f.cfg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	ctx := context.Background()
-	if _, err := f.client.ProjectSettings(ctx); err != nil {
+	if _, err := f.c().ProjectSettings(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.settingsBody = []byte("<html>oops</html>")
-	advance(SettingsTTL)
-	if _, err := f.client.ProjectSettings(ctx); !errors.Is(err, ErrBadResponse) {
+	advance(settingsTTL)
+	if _, err := f.c().ProjectSettings(ctx); !errors.Is(err, ErrBadResponse) {
 		t.Fatalf("refresh error = %v", err)
 	}
 	advance(30 * time.Second)
-	ps, err := f.client.ProjectSettings(ctx)
-	if err != nil || ps.Security.ExternalAuth.Iss == "" {
+	ps, err := f.c().ProjectSettings(ctx)
+	if err != nil || ps.ExternalAuth.Iss == "" {
 		t.Fatalf("previous settings not served: %v", err)
 	}
 	if n := f.count("GET", "/settings"); n != 2 {
 		t.Errorf("%d settings requests, want 2 (no retry within the minute)", n)
 	}
 	advance(31 * time.Second)
-	if _, err := f.client.ProjectSettings(ctx); err == nil {
+	if _, err := f.c().ProjectSettings(ctx); err == nil {
 		t.Error("no retry after the minute")
 	}
 	if n := f.count("GET", "/settings"); n != 3 {
@@ -730,7 +748,7 @@ func TestConcurrentSignInsUseEachNonceOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 5; i++ {
-				if _, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
+				if _, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil); err != nil {
 					t.Error(err) // the fake answers 400 for a reused nonce
 					return
 				}
@@ -751,4 +769,14 @@ func TestConcurrentSignInsUseEachNonceOnce(t *testing.T) {
 	if nonceFetches < 16 || nonceFetches > 24 {
 		t.Errorf("%d nonce fetches for 80 sign-ins", nonceFetches)
 	}
+}
+
+// mustNewClient is NewClient for tests and benchmarks.
+func mustNewClient(tb testing.TB, cfg Config) *Client {
+	tb.Helper()
+	c, err := NewClient(cfg)
+	if err != nil {
+		tb.Fatalf("NewClient: %v", err)
+	}
+	return c
 }

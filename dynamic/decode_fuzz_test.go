@@ -72,9 +72,9 @@ func FuzzDecodeAPIError(f *testing.F) {
 			status = 400 + (status%600+600)%600
 		}
 		h := http.Header{"Content-Type": {ct}, "Retry-After": {retryAfter}}
-		truncated := len(body) > MaxResponseBytes
+		truncated := len(body) > maxResponseBytes
 		if truncated {
-			body = body[:MaxResponseBytes]
+			body = body[:maxResponseBytes]
 		}
 		e := newAPIError("POST", "/p", status, h, body, truncated, "rid", time.Unix(1e9, 0))
 		if e.Message == "" || e.StatusCode != status || e.RetryAfter < 0 || len(e.Body) > maxErrorBody {

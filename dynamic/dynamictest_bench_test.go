@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math/big"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/extauth/extauth/dynamic"
 	"github.com/extauth/extauth/dynamic/dynamictest"
+	"github.com/extauth/extauth/dynamic/internal/wire"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -82,7 +82,10 @@ func BenchmarkSignInWarm_dynamictest(b *testing.B) {
 	issuer, jwksURL, token := benchIdP(b)
 	fake := dynamictest.NewServer(b, dynamictest.Config{Issuer: issuer, JWKSURL: jwksURL})
 	ct := &countingTransport{base: loopbackTransport()}
-	c := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), HTTPClient: &http.Client{Transport: ct}}
+	c, err := dynamic.NewClient(dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), HTTPClient: &http.Client{Transport: ct}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	if _, err := c.SignInWithExternalJWT(ctx, token, nil); err != nil { // warms settings, pool, JWKS cache
 		b.Fatal(err)
@@ -113,48 +116,61 @@ type barePoster struct {
 	next    int
 }
 
-// newBarePoster seeds n nonces into fake and signs them before any timing.
-func newBarePoster(b *testing.B, fake *dynamictest.Server, token string, n int) *barePoster {
-	device, err := dynamic.NewDeviceKey()
+// fetchNonces asks the fake for five nonces, as the SDK does.
+func fetchNonces(b *testing.B, hc *http.Client, fake *dynamictest.Server) []string {
+	resp, err := hc.Get(fake.URL() + "/sdk/" + fake.EnvironmentID() + "/nonces?count=5")
 	if err != nil {
 		b.Fatal(err)
 	}
-	session, _ := dynamic.NewDeviceKey()
+	defer resp.Body.Close()
+	var doc struct {
+		Nonces []string `json:"nonces"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || len(doc.Nonces) == 0 {
+		b.Fatalf("nonces: %v", err)
+	}
+	return doc.Nonces
+}
+
+// newBarePoster fetches n nonces from fake and signs them before any timing.
+func newBarePoster(b *testing.B, fake *dynamictest.Server, token string, n int) *barePoster {
+	device, err := wire.NewDeviceKey(nil, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	session, _ := wire.NewDeviceKey(nil, "bench")
 	p := &barePoster{
 		b: b, hc: &http.Client{Transport: loopbackTransport()},
 		url:  fake.URL() + "/sdk/" + fake.EnvironmentID() + "/externalAuth/signin",
 		body: []byte(`{"jwt":"` + token + `"}`),
 		headers: http.Header{
-			"Content-Type":                {"application/json"},
-			"x-dyn-api-version":           {"API/" + dynamic.APIVersion},
-			"x-dynamic-platform":          {dynamic.Platform},
-			"x-dyn-request-id":            {"dttUAmybDOPk6J3pQvNb0NYKRz13yotzFx1dR4BXmmeBvF3X2D"},
-			"x-dyn-session-id":            {"m1IpNZbQuefp0IPngn2rsdaQeJka56Nh"},
-			"x-dyn-version":               {"ClientSDK/" + dynamic.SDKVersion},
-			"x-dyn-session-public-key":    {session.PublicKeyHex()},
-			dynamic.HeaderDevicePublicKey: {device.PublicKeyHex()},
+			"Content-Type":             {"application/json"},
+			"x-dyn-api-version":        {"API/" + wire.APIVersion},
+			"x-dynamic-platform":       {wire.Platform},
+			"x-dyn-request-id":         {"dttUAmybDOPk6J3pQvNb0NYKRz13yotzFx1dR4BXmmeBvF3X2D"},
+			"x-dyn-session-id":         {"m1IpNZbQuefp0IPngn2rsdaQeJka56Nh"},
+			"x-dyn-version":            {"ClientSDK/" + wire.SDKVersion},
+			"x-dyn-session-public-key": {session.PublicKeyHex()},
+			wire.HeaderDevicePublicKey: {device.PublicKeyHex()},
 		},
 	}
-	nonces := make([]string, n)
-	for i := range nonces {
-		var raw [16]byte
-		rand.Read(raw[:])
-		nonces[i] = hex.EncodeToString(raw[:])
-		sig, err := device.SignNonce(nonces[i])
-		if err != nil {
-			b.Fatal(err)
+	for len(p.pre) < n {
+		for _, nonce := range fetchNonces(b, p.hc, fake) {
+			sig, err := device.SignNonce(nonce)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.pre = append(p.pre, [2]string{nonce, sig})
 		}
-		p.pre = append(p.pre, [2]string{nonces[i], sig})
 	}
-	fake.SeedNonces(nonces...)
 	return p
 }
 
 func (p *barePoster) post() {
 	req, _ := http.NewRequest("POST", p.url, bytes.NewReader(p.body))
 	req.Header = p.headers.Clone()
-	req.Header[dynamic.HeaderDeviceNonce] = []string{p.pre[p.next][0]}
-	req.Header[dynamic.HeaderDeviceSignedNonce] = []string{p.pre[p.next][1]}
+	req.Header[wire.HeaderDeviceNonce] = []string{p.pre[p.next][0]}
+	req.Header[wire.HeaderDeviceSignedNonce] = []string{p.pre[p.next][1]}
 	p.next++
 	resp, err := p.hc.Do(req)
 	if err != nil {
@@ -192,7 +208,10 @@ func BenchmarkSignInWarmOverhead_dynamictest(b *testing.B) {
 	fake := dynamictest.NewServer(b, dynamictest.Config{Issuer: issuer, JWKSURL: jwksURL})
 	p := newBarePoster(b, fake, token, b.N+1)
 	p.post()
-	c := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), HTTPClient: &http.Client{Transport: loopbackTransport()}}
+	c, err := dynamic.NewClient(dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), HTTPClient: &http.Client{Transport: loopbackTransport()}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	if _, err := c.SignInWithExternalJWT(ctx, token, nil); err != nil {
 		b.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
 
 // Sentinel errors. A *APIError matches the first three with errors.Is
@@ -32,18 +34,16 @@ var (
 	// DNS, TLS, reset) or answered 502, 503 or 504. Retrying later may help.
 	ErrUnavailable = errors.New("dynamic: service unavailable")
 	// ErrBadResponse means Dynamic answered 2xx with a body this client
-	// cannot use (not JSON, wrong shape, required field missing, too large).
+	// cannot use (not JSON, wrong shape, required field missing, over
+	// 1 MiB).
 	ErrBadResponse = errors.New("dynamic: unexpected response from Dynamic")
-	// ErrResponseTooLarge means a response body exceeded MaxResponseBytes;
-	// it is reported together with ErrBadResponse or by a *APIError.
-	ErrResponseTooLarge = errors.New("dynamic: response exceeds 1 MiB")
 	// ErrInvalidConfig means a Client field or a call argument is invalid;
 	// the message names the field and what to do. Nothing was sent.
 	ErrInvalidConfig = errors.New("dynamic: invalid configuration")
 )
 
-// MaxResponseBytes caps every response body the client reads (1 MiB).
-const MaxResponseBytes = 1 << 20
+// maxResponseBytes caps every response body the client reads (1 MiB).
+const maxResponseBytes = 1 << 20
 
 // maxErrorBody caps APIError.Body.
 const maxErrorBody = 4 << 10
@@ -52,7 +52,7 @@ const maxErrorBody = 4 << 10
 // ErrInvalidExternalAuth, ErrUnauthorized, ErrRateLimited or ErrUnavailable
 // to branch, errors.As to read the details.
 //
-// Decoding follows the official SDK where it can (dynamic-api.md §5.3): a JSON
+// Decoding follows the official SDK where it can: a JSON
 // body with a string "error" gives Message, "code" and "payload"; the
 // object-shaped {"error":{"code","message"},"payload"} and the old
 // {"message":…,"code":429} rate-limit body are read too; any other body
@@ -82,7 +82,7 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Body is the start of the raw response body (at most 4 KiB).
 	Body []byte
-	// Truncated reports that the body exceeded MaxResponseBytes and was
+	// Truncated reports that the body exceeded maxResponseBytes and was
 	// not read to the end.
 	Truncated bool
 }
@@ -127,26 +127,24 @@ func (e *APIError) Error() string {
 // Is maps the error onto the package's sentinels: code
 // invalid_external_auth → ErrInvalidExternalAuth (whatever the status, like
 // the SDK); 401 → ErrUnauthorized; 429 or code too_many_requests →
-// ErrRateLimited; 502, 503, 504 → ErrUnavailable; a body over
-// MaxResponseBytes → ErrResponseTooLarge.
+// ErrRateLimited; 502, 503, 504 → ErrUnavailable. (Truncated reports a
+// body over 1 MiB.)
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrInvalidExternalAuth:
-		return e.Code == "invalid_external_auth"
+		return e.Code == wire.CodeInvalidExternalAuth
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests || e.Code == "too_many_requests"
+		return e.StatusCode == http.StatusTooManyRequests || e.Code == wire.CodeTooManyRequests
 	case ErrUnavailable:
 		return e.StatusCode == http.StatusBadGateway || e.StatusCode == http.StatusServiceUnavailable || e.StatusCode == http.StatusGatewayTimeout
-	case ErrResponseTooLarge:
-		return e.Truncated
 	}
 	return false
 }
 
 // newAPIError decodes an error response. body holds at most
-// MaxResponseBytes; truncated reports that there was more. It never fails:
+// maxResponseBytes; truncated reports that there was more. It never fails:
 // whatever the body, the result has a useful Message.
 func newAPIError(method, path string, status int, h http.Header, body []byte, truncated bool, requestID string, now time.Time) *APIError {
 	e := &APIError{
@@ -167,7 +165,10 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, tr
 	if e.Message == "" {
 		e.Message = fallbackMessage(status, h.Get("Content-Type"), body, truncated)
 	}
+	// Everything Error prints that came from the body is redacted: a JWT
+	// echoed in the message or in the code (top level or nested).
 	e.Message = redact(e.Message)
+	e.Code = redact(e.Code)
 	return e
 }
 
@@ -286,6 +287,11 @@ func redact(s string) string {
 	return jwtLike.ReplaceAllString(s, "[redacted JWT]")
 }
 
+// maxRetryAfterSecs caps a reported Retry-After: a day. A server asking
+// for longer is broken or hostile, and a caller that sleeps on the value
+// must not sleep for years.
+const maxRetryAfterSecs = 24 * 60 * 60
+
 // parseRetryAfter reads Retry-After as delay-seconds or an HTTP-date
 // (RFC 9110 §10.2.3). Invalid, negative or past values give 0.
 func parseRetryAfter(v string, now time.Time) time.Duration {
@@ -297,12 +303,11 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if secs <= 0 {
 			return 0
 		}
-		const maxSecs = int64(1<<63-1) / int64(time.Second)
-		return time.Duration(min(secs, maxSecs)) * time.Second
+		return time.Duration(min(secs, maxRetryAfterSecs)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
+			return min(d.Round(time.Second), maxRetryAfterSecs*time.Second)
 		}
 	}
 	return 0

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestRecordedErrorResponses replays the error answers of the SDK's
@@ -55,7 +58,7 @@ func TestRecordedErrorResponses(t *testing.T) {
 				w.WriteHeader(r.Response.Status)
 				w.Write(body)
 			})
-			_, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, nil)
+			_, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, nil)
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("err = %v (%T), want *APIError", err, err)
@@ -68,7 +71,7 @@ func TestRecordedErrorResponses(t *testing.T) {
 			if compact.String() != w.payload {
 				t.Errorf("Payload = %s, want %s", apiErr.Payload, w.payload)
 			}
-			sent := f.all()[len(f.all())-1].Header.Get(HeaderRequestID)
+			sent := f.all()[len(f.all())-1].Header.Get(wire.HeaderRequestID)
 			if apiErr.RequestID != sent || !strings.Contains(err.Error(), sent) {
 				t.Errorf("RequestID = %q, sent %q", apiErr.RequestID, sent)
 			}
@@ -158,9 +161,9 @@ func TestNewAPIErrorBodies(t *testing.T) {
 }
 
 func TestAPIErrorBodyCapped(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), MaxResponseBytes)
+	big := bytes.Repeat([]byte("x"), maxResponseBytes)
 	e := newAPIError("GET", "/p", 500, http.Header{}, big, true, "", time.Now())
-	if len(e.Body) != maxErrorBody || !e.Truncated || !errors.Is(e, ErrResponseTooLarge) {
+	if len(e.Body) != maxErrorBody || !e.Truncated {
 		t.Errorf("Body %d bytes, Truncated %v", len(e.Body), e.Truncated)
 	}
 	if !strings.Contains(e.Message, "exceeds 1 MiB") {
@@ -195,17 +198,12 @@ func TestConfigValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &Client{EnvironmentID: tt.env, BaseURL: tt.base}
-			_, err := c.ProjectSettings(context.Background())
-			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tt.wantMsg) {
-				t.Fatalf("err = %v, want ErrInvalidConfig mentioning %q", err, tt.wantMsg)
+			c, err := NewClient(Config{EnvironmentID: tt.env, BaseURL: tt.base})
+			if c != nil || !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("NewClient = %v, %v, want ErrInvalidConfig mentioning %q", c, err, tt.wantMsg)
 			}
 			if strings.Contains(err.Error(), "pw@") {
 				t.Error("error leaks credentials")
-			}
-			// Every method reports the same error without sending anything.
-			if _, err2 := c.SignInWithExternalJWT(context.Background(), testJWT, nil); err2 == nil || err2.Error() != err.Error() {
-				t.Errorf("SignIn err = %v", err2)
 			}
 		})
 	}
@@ -243,10 +241,10 @@ func TestSignInArgumentValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
-			_, err := f.client.SignInWithExternalJWT(context.Background(), tt.jwt, tt.opts)
+			_, err := f.c().SignInWithExternalJWT(context.Background(), tt.jwt, tt.opts)
 			want := ErrInvalidConfig
 			if tt.opts == nil {
-				want = ErrMalformedToken // a bad token is input, not configuration
+				want = jwt.ErrTokenMalformed // a bad token is input, not configuration
 			}
 			if !errors.Is(err, want) || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Fatalf("err = %v, want %v mentioning %q", err, want, tt.wantMsg)
@@ -258,7 +256,7 @@ func TestSignInArgumentValidation(t *testing.T) {
 	}
 	// A valid caller-supplied key is accepted (the SDK recording uses 02aa…).
 	f := setup(t)
-	if _, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, &SignInOptions{SessionPublicKey: "02" + strings.Repeat("a", 64)}); err != nil {
+	if _, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, &SignInOptions{SessionPublicKey: "02" + strings.Repeat("a", 64)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -330,7 +328,7 @@ func TestFaults(t *testing.T) {
 			}
 		}},
 		{"garbage JSON", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`{"user":`)) }, 0, func(t *testing.T, err error) {
-			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "not JSON") {
+			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "truncated JSON") {
 				t.Errorf("err = %v", err)
 			}
 		}},
@@ -352,7 +350,7 @@ func TestFaults(t *testing.T) {
 				}
 			}
 		}, 0, func(t *testing.T, err error) {
-			if !errors.Is(err, ErrResponseTooLarge) || !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "response exceeds 1 MiB") {
+			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "the answer exceeds 1 MiB") {
 				t.Errorf("err = %v", err)
 			}
 		}},
@@ -365,9 +363,12 @@ func TestFaults(t *testing.T) {
 				}
 			}
 		}, 0, func(t *testing.T, err error) {
-			isAPI(500, ErrResponseTooLarge)(t, err)
+			isAPI(500, nil)(t, err)
 			var e *APIError
 			errors.As(err, &e)
+			if !e.Truncated {
+				t.Error("Truncated not set")
+			}
 			if len(e.Body) > maxErrorBody {
 				t.Errorf("Body not capped: %d", len(e.Body))
 			}
@@ -389,7 +390,7 @@ func TestFaults(t *testing.T) {
 		t.Run(ft.name, func(t *testing.T) {
 			f := setup(t)
 			ctx := context.Background()
-			if err := f.client.Prefetch(ctx); err != nil {
+			if err := f.c().Prefetch(ctx); err != nil {
 				t.Fatal(err)
 			}
 			f.signinHandler(ft.handler)
@@ -399,7 +400,7 @@ func TestFaults(t *testing.T) {
 				defer cancel()
 			}
 			start := time.Now()
-			_, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil)
+			_, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil)
 			if d := time.Since(start); d > bound {
 				t.Errorf("returned after %v, bound %v", d, bound)
 			}
@@ -421,7 +422,10 @@ func TestFaultDynamicDown(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	c := &Client{EnvironmentID: testEnv, BaseURL: "http://" + addr + "/api/v0"}
+	c, err := NewClient(Config{EnvironmentID: testEnv, BaseURL: "http://" + addr + "/api/v0"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	_, err = c.SignInWithExternalJWT(context.Background(), testJWT, nil)
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "GET /sdk/"+testEnv+"/settings") {
@@ -440,7 +444,7 @@ func TestFaultSlowSettingsHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := f.client.SignInWithExternalJWT(ctx, testJWT, nil)
+	_, err := f.c().SignInWithExternalJWT(ctx, testJWT, nil)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "settings") {
 		t.Errorf("err = %v", err)
 	}
@@ -458,15 +462,15 @@ func TestMalformedDynamicAnswers(t *testing.T) {
 		signin   string
 		wantMsg  string
 	}{
-		{"settings not JSON", "<html>", "", "", "GET settings: unexpected response: body is not JSON"},
-		{"settings array", "[]", "", "", "body is JSON but not an object"},
-		{"settings null", "null", "", "", "body is JSON but not an object"},
-		{"settings security wrong type", `{"security":"x"}`, "", "", `field "security" is a JSON string`},
-		{"settings storage wrong type", `{"security":{"auth":{"storage":"cookie"}}}`, "", "", `field "security.auth.storage"`},
-		{"settings empty", " ", "", "", "empty body"},
+		{"settings not JSON", "<html>", "", "", "GET settings: unexpected response: the answer is not a JSON object"},
+		{"settings array", "[]", "", "", "is not a JSON object (it is JSON of another kind)"},
+		{"settings null", "null", "", "", "is not a JSON object (it is JSON of another kind)"},
+		{"settings security wrong type", `{"security":"x"}`, "", "", `member "security" is a JSON string`},
+		{"settings storage wrong type", `{"security":{"auth":{"storage":"cookie"}}}`, "", "", `member "security.auth.storage"`},
+		{"settings empty", " ", "", "", "the answer is empty"},
 		{"nonces empty list", "", `{"nonces":[]}`, "", "no nonces in the answer"},
 		{"nonces missing", "", `{}`, "", "no nonces in the answer"},
-		{"nonces not strings", "", `{"nonces":[1,2]}`, "", `field "nonces"`},
+		{"nonces not strings", "", `{"nonces":[1,2]}`, "", `member "nonces"`},
 		{"nonce with newline", "", `{"nonces":["a\nb"]}`, "", "contains byte 0x0a"},
 		{"nonce with space", "", `{"nonces":["a b"]}`, "", "contains byte 0x20"},
 		{"nonce non-ASCII", "", `{"nonces":["é"]}`, "", "contains byte 0xc3"},
@@ -476,18 +480,19 @@ func TestMalformedDynamicAnswers(t *testing.T) {
 		{"signin user null", "", "", `{"user":null,"expiresAt":1795470667}`, "user is missing"},
 		{"signin no expiresAt", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[]}}`, "expiresAt is missing"},
 		{"signin expiresAt ms", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[]},"expiresAt":1795470667000}`, "not a unix time in seconds"},
-		{"signin expiresAt string", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[]},"expiresAt":"soon"}`, `field "expiresAt"`},
+		{"signin expiresAt string", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[]},"expiresAt":"soon"}`, `member "expiresAt"`},
 		{"signin expiresAt negative", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[]},"expiresAt":-1}`, "not a unix time"},
 		{"signin no credentials", "", "", `{"user":{"id":"u","projectEnvironmentId":"e"},"expiresAt":1795470667}`, "verifiedCredentials is missing or not an array"},
-		{"signin credentials object", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":{}},"expiresAt":1795470667}`, `field "user.verifiedCredentials" is a JSON object`},
+		{"signin credentials object", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":{}},"expiresAt":1795470667}`, `member "user.verifiedCredentials" is a JSON object`},
 		{"signin no user id", "", "", `{"user":{"projectEnvironmentId":"e","verifiedCredentials":[]},"expiresAt":1795470667}`, "user.id is missing"},
 		{"signin no env id", "", "", `{"user":{"id":"u","verifiedCredentials":[]},"expiresAt":1795470667}`, "projectEnvironmentId is missing"},
-		{"signin credential wrong type", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[{"id":5}]},"expiresAt":1795470667}`, `field "user.verifiedCredentials.id"`},
-		{"signin string", "", "", `"ok"`, "body is JSON but not an object"},
-		{"signin user string", "", "", `{"user":"u","expiresAt":1795470667}`, `field "user" is a JSON string`},
-		{"signin user array", "", "", `{"user":[],"expiresAt":1795470667}`, `field "user" is a JSON array`},
-		{"signin deeply nested", "", "", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), "not JSON"},
-		{"signin truncated", "", "", `{"user":{"id":"u"`, "body is not JSON"},
+		{"signin credential wrong type", "", "", `{"user":{"id":"u","projectEnvironmentId":"e","verifiedCredentials":[{"id":5}]},"expiresAt":1795470667}`, `member "user.verifiedCredentials.id"`},
+		{"signin string", "", "", `"ok"`, "is not a JSON object (it is JSON of another kind)"},
+		{"signin user string", "", "", `{"user":"u","expiresAt":1795470667}`, `member "user" is a JSON string`},
+		{"signin user array", "", "", `{"user":[],"expiresAt":1795470667}`, `member "user" is a JSON array`},
+		{"signin deeply nested", "", "", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), "not a JSON object"},
+		{"signin deeply nested object", "", "", strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000), "malformed JSON"},
+		{"signin truncated", "", "", `{"user":{"id":"u"`, "truncated JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -503,7 +508,7 @@ func TestMalformedDynamicAnswers(t *testing.T) {
 			if tt.signin != "" {
 				f.signinHandler(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(tt.signin)) })
 			}
-			_, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, nil)
+			_, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, nil)
 			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Fatalf("err = %v\nwant ErrBadResponse mentioning %q", err, tt.wantMsg)
 			}
@@ -519,8 +524,10 @@ func TestParseRetryAfter(t *testing.T) {
 	}{
 		{"", 0}, {"0", 0}, {"-5", 0}, {"120", 2 * time.Minute}, {" 3 ", 3 * time.Second},
 		{"99999999999999999999", 0}, // does not parse as int64: not a date either
-		{"9223372036854775807", time.Duration(int64(1<<63-1) / int64(time.Second) * int64(time.Second))},
+		{"9223372036854775807", 24 * time.Hour}, // capped at a day
+		{"86401", 24 * time.Hour},
 		{now.Add(time.Hour).Format(http.TimeFormat), time.Hour},
+		{now.Add(30 * 24 * time.Hour).Format(http.TimeFormat), 24 * time.Hour},
 		{"Thu, 01 Jan 2026 12:00:30 GMT", 30 * time.Second},
 		{"Thursday, 01-Jan-26 12:00:10 GMT", 10 * time.Second}, // RFC 850
 		{"Wed, 31 Dec 2025 12:00:00 GMT", 0},

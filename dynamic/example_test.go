@@ -2,6 +2,9 @@ package dynamic_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log"
@@ -46,9 +49,12 @@ func ExampleClient_SignInWithExternalJWT() {
 	srv := startExampleDynamic(200, exampleSigninOK)
 	defer srv.Close()
 
-	c := &dynamic.Client{
+	c, err := dynamic.NewClient(dynamic.Config{
 		EnvironmentID: exampleEnvID,
 		BaseURL:       srv.URL + "/api/v0", // omit for Dynamic's production API
+	})
+	if err != nil {
+		log.Fatal(err) // a malformed environment id or URL, named in the message
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -74,12 +80,15 @@ func ExampleClient_ProjectSettings() {
 	srv := startExampleDynamic(200, exampleSigninOK)
 	defer srv.Close()
 
-	c := &dynamic.Client{EnvironmentID: exampleEnvID, BaseURL: srv.URL + "/api/v0"}
+	c, err := dynamic.NewClient(dynamic.Config{EnvironmentID: exampleEnvID, BaseURL: srv.URL + "/api/v0"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ps, err := c.ProjectSettings(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	ea := ps.Security.ExternalAuth
+	ea := ps.ExternalAuth
 	fmt.Println("iss:", ea.Iss)
 	fmt.Println("jwksUrl:", ea.JWKSURL)
 	// The raw flag may be reported inverted; ExternalAuthOn decides by the
@@ -87,20 +96,26 @@ func ExampleClient_ProjectSettings() {
 	fmt.Println("raw enabled flag:", *ea.Enabled)
 	fmt.Println("external auth on:", ps.ExternalAuthOn())
 	fmt.Println("cookie mode:", ps.CookieMode())
+	// Does the dashboard match what your issuer signs and serves?
+	fmt.Println(ps.Mismatches("https://auth.example.com/", "https://auth.example.com/.well-known/jwks.json", nil))
 	// Output:
 	// iss: https://auth.example.com
 	// jwksUrl: https://auth.example.com/.well-known/jwks.json
 	// raw enabled flag: false
 	// external auth on: true
 	// cookie mode: false
+	// [the dashboard's iss is "https://auth.example.com" but the tokens carry "https://auth.example.com/": Dynamic compares them exactly]
 }
 
 func ExampleAPIError() {
 	srv := startExampleDynamic(400, `{"error":"Invalid external JWT","code":"invalid_external_auth"}`)
 	defer srv.Close()
 
-	c := &dynamic.Client{EnvironmentID: exampleEnvID, BaseURL: srv.URL + "/api/v0"}
-	_, err := c.SignInWithExternalJWT(context.Background(), exampleExternalJWT, nil)
+	c, err := dynamic.NewClient(dynamic.Config{EnvironmentID: exampleEnvID, BaseURL: srv.URL + "/api/v0"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.SignInWithExternalJWT(context.Background(), exampleExternalJWT, nil)
 
 	switch {
 	case errors.Is(err, dynamic.ErrInvalidExternalAuth):
@@ -124,25 +139,22 @@ func ExampleAPIError() {
 }
 
 // A backend that signs users in keeps one device identity across restarts
-// by persisting the device key; the same signature code verifies it.
-func ExampleNewDeviceKeyFrom() {
-	k, err := dynamic.NewDeviceKey()
+// by persisting the device key and handing it to every Client it creates.
+func ExampleNewClient_stableDevice() {
+	// Persist this key (e.g. x509.MarshalECPrivateKey) and load it at
+	// start-up.
+	device, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Persist k.PrivateKey() (e.g. x509.MarshalECPrivateKey), load it at
-	// start-up, and hand it to the Client.
-	stable, err := dynamic.NewDeviceKeyFrom(k.PrivateKey())
-	if err != nil {
-		log.Fatal(err)
-	}
-	c := &dynamic.Client{EnvironmentID: exampleEnvID, DeviceKey: stable}
-	_ = c
+	_, err = dynamic.NewClient(dynamic.Config{EnvironmentID: exampleEnvID, DeviceKey: device})
+	fmt.Println(err)
 
-	sig, err := stable.SignNonce("3f1c0a9e5b7d4e2f8a6c1b0d9e8f7a6b")
-	fmt.Println(len(stable.PublicKeyHex()), len(sig), err)
-	fmt.Println(dynamic.VerifyDeviceSignature(k.PublicKeyHex(), "3f1c0a9e5b7d4e2f8a6c1b0d9e8f7a6b", sig))
+	// A key on another curve is refused when the Client is created.
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, err = dynamic.NewClient(dynamic.Config{EnvironmentID: exampleEnvID, DeviceKey: p384})
+	fmt.Println(errors.Is(err, dynamic.ErrInvalidConfig))
 	// Output:
-	// 66 128 <nil>
 	// <nil>
+	// true
 }

@@ -3,6 +3,9 @@ package dynamic
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -12,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
 
 // recording is one request of testdata/recordings/*.requests.json (the
@@ -121,8 +126,8 @@ func TestFidelityWithSDKRecordings(t *testing.T) {
 				}
 			}
 			f := setup(t)
-			f.client.DeviceKey, _ = NewDeviceKey()
-			f.client.SessionKey, _ = NewDeviceKey()
+			f.cfg.DeviceKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			f.cfg.SessionKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 			ctx := context.Background()
 			var token string
 			for _, r := range sdk {
@@ -140,7 +145,7 @@ func TestFidelityWithSDKRecordings(t *testing.T) {
 				if r.Headers["authorization"] != "" {
 					opts.AccessToken = token // the SDK holds the previous session's token
 				}
-				sess, err := f.client.SignInWithExternalJWT(ctx, body.JWT, opts)
+				sess, err := f.c().SignInWithExternalJWT(ctx, body.JWT, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,8 +161,8 @@ func TestFidelityWithSDKRecordings(t *testing.T) {
 				t.Run(fmt.Sprintf("%d-%s", i+1, want.Route), func(t *testing.T) {
 					compareRequest(t, f, want, got)
 				})
-				requestIDs[got.Header.Get(HeaderRequestID)] = true
-				if sid := got.Header.Get(HeaderSessionID); sid != ours[0].Header.Get(HeaderSessionID) {
+				requestIDs[got.Header.Get(wire.HeaderRequestID)] = true
+				if sid := got.Header.Get(wire.HeaderSessionID); sid != ours[0].Header.Get(wire.HeaderSessionID) {
 					t.Errorf("request %d: x-dyn-session-id changed within one client", i+1)
 				}
 			}
@@ -187,7 +192,7 @@ func compareRequest(t *testing.T, f *fakeDynamic, want recording, got *recordedR
 		// so its first settings and nonces requests lack the header; ours
 		// exists from the start. Later SDK calls (e.g. the refill in the
 		// errors recordings) carry it too.
-		if !slices.Contains(sdkNames, n) && n != HeaderSessionPublicKey {
+		if !slices.Contains(sdkNames, n) && n != wire.HeaderSessionPublicKey {
 			t.Errorf("extra header %s (the SDK does not send it)", n)
 		}
 	}
@@ -204,7 +209,7 @@ func compareRequest(t *testing.T, f *fakeDynamic, want recording, got *recordedR
 			t.Errorf("recording's header %s = %q does not match %s (test table wrong)", n, v, re)
 		}
 	}
-	if ua := got.Header.Get("User-Agent"); ua != "extauth-go/"+Version {
+	if ua := got.Header.Get("User-Agent"); ua != "extauth-go/"+wire.Version {
 		t.Errorf("User-Agent = %q", ua)
 	}
 	switch {
@@ -220,18 +225,18 @@ func compareRequest(t *testing.T, f *fakeDynamic, want recording, got *recordedR
 	}
 	if want.Route == "externalAuthSignin" {
 		h := got.Header
-		if h.Get(HeaderDevicePublicKey) != f.client.DeviceKey.PublicKeyHex() {
+		if h.Get(wire.HeaderDevicePublicKey) != f.c().st.device.PublicKeyHex() {
 			t.Error("x-dynamic-device-publickey is not the client's device key")
 		}
-		if h.Get(HeaderSessionPublicKey) != f.client.SessionKey.PublicKeyHex() {
+		if h.Get(wire.HeaderSessionPublicKey) != f.c().st.session.PublicKeyHex() {
 			t.Error("x-dyn-session-public-key is not the client's session key")
 		}
-		if err := VerifyDeviceSignature(h.Get(HeaderDevicePublicKey), h.Get(HeaderDeviceNonce), h.Get(HeaderDeviceSignedNonce)); err != nil {
+		if err := wire.VerifyDeviceSignature(h.Get(wire.HeaderDevicePublicKey), h.Get(wire.HeaderDeviceNonce), h.Get(wire.HeaderDeviceSignedNonce)); err != nil {
 			t.Errorf("our device signature: %v", err)
 		}
 		// The recorded SDK signature verifies with the same code path.
 		wh := want.Headers
-		if err := VerifyDeviceSignature(wh[HeaderDevicePublicKey], wh[HeaderDeviceNonce], wh[HeaderDeviceSignedNonce]); err != nil {
+		if err := wire.VerifyDeviceSignature(wh[wire.HeaderDevicePublicKey], wh[wire.HeaderDeviceNonce], wh[wire.HeaderDeviceSignedNonce]); err != nil {
 			t.Errorf("recorded SDK signature: %v", err)
 		}
 	}
@@ -250,10 +255,10 @@ func TestRecordedRefillCarriesSessionKey(t *testing.T) {
 	if len(nonceFetches) < 2 {
 		t.Fatalf("expected a refill in node-errors, got %d nonce fetches", len(nonceFetches))
 	}
-	if _, ok := nonceFetches[0].Headers[HeaderSessionPublicKey]; ok {
+	if _, ok := nonceFetches[0].Headers[wire.HeaderSessionPublicKey]; ok {
 		t.Error("first fetch unexpectedly has the session key")
 	}
-	if _, ok := nonceFetches[1].Headers[HeaderSessionPublicKey]; !ok {
+	if _, ok := nonceFetches[1].Headers[wire.HeaderSessionPublicKey]; !ok {
 		t.Error("refill lacks the session key")
 	}
 }
@@ -275,7 +280,7 @@ func TestWireHeaderCasing(t *testing.T) {
 		}
 	}
 	f := setup(t)
-	if err := f.client.Prefetch(context.Background()); err != nil {
+	if err := f.c().Prefetch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -307,9 +312,9 @@ func TestWireHeaderCasing(t *testing.T) {
 		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 	}()
 	// Same client state (settings, pool), pointed at the raw listener.
-	st := f.client.st
+	st := f.c().st
 	st.signinURL = "http://" + ln.Addr().String() + "/api/v0/sdk/" + testEnv + "/externalAuth/signin"
-	if _, err := f.client.SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
+	if _, err := f.c().SignInWithExternalJWT(context.Background(), testJWT, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := <-names

@@ -5,36 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-)
 
-// Values of the headers the official JS SDK (@dynamic-labs-sdk/client 1.27.1,
-// built against @dynamic-labs/sdk-api-core 0.0.1125) sends on every API call.
-// Client.Headers overrides them.
-const (
-	// SDKVersion is the SDK version the client presents: the x-dyn-version
-	// header is "ClientSDK/" + SDKVersion, and the settings call passes the
-	// same string as its sdkVersion query parameter.
-	SDKVersion = "1.27.1"
-	// APIVersion is the api-core version the client presents in
-	// x-dyn-api-version ("API/" + APIVersion).
-	APIVersion = "0.0.1125"
-	// Platform is the x-dynamic-platform value of the SDK's web/Node build.
-	Platform = "web"
-	// Version is this library's version, sent in the default User-Agent
-	// ("extauth-go/" + Version).
-	Version = "0.1.0"
-)
-
-// Header names of the SDK's common headers, spelled as the SDK sends them.
-// Go's HTTP/1.1 client writes header names as given, so the wire casing
-// matches the recordings (HTTP/2 lower-cases everything anyway).
-const (
-	HeaderAPIVersion       = "x-dyn-api-version"
-	HeaderVersion          = "x-dyn-version"
-	HeaderRequestID        = "x-dyn-request-id"
-	HeaderSessionID        = "x-dyn-session-id"
-	HeaderPlatform         = "x-dynamic-platform"
-	HeaderSessionPublicKey = "x-dyn-session-public-key"
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
 
 // Lengths of the random identifiers, as the SDK generates them.
@@ -73,13 +45,13 @@ func randomAlnum(n int) string {
 // regard to case; an override with no values removes the header).
 func baseHeaders(sessionID, sessionPublicKey, userAgent string, overrides http.Header) http.Header {
 	h := http.Header{
-		"Content-Type":         {"application/json"},
-		HeaderAPIVersion:       {"API/" + APIVersion},
-		HeaderPlatform:         {Platform},
-		HeaderSessionID:        {sessionID},
-		HeaderVersion:          {"ClientSDK/" + SDKVersion},
-		HeaderSessionPublicKey: {sessionPublicKey},
-		"User-Agent":           {userAgent},
+		"Content-Type":              {"application/json"},
+		wire.HeaderAPIVersion:       {"API/" + wire.APIVersion},
+		wire.HeaderPlatform:         {wire.Platform},
+		wire.HeaderSessionID:        {sessionID},
+		wire.HeaderVersion:          {"ClientSDK/" + wire.SDKVersion},
+		wire.HeaderSessionPublicKey: {sessionPublicKey},
+		"User-Agent":                {userAgent},
 	}
 	for name, values := range overrides {
 		for existing := range h {

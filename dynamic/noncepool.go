@@ -1,9 +1,7 @@
 package dynamic
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,22 +153,21 @@ func (s *clientState) fetchNonces(ctx context.Context) ([]signedNonce, error) {
 	return out, nil
 }
 
-// decodeNonces parses {"nonces":[…]} and checks that every nonce can travel
-// verbatim in a header: 1 to 1024 visible ASCII characters.
+// decodeNonces parses {"nonces":[…]}, keeps at most the noncePoolSize
+// asked for (a server answering thousands would otherwise cost an ECDSA
+// signature each), and checks that every nonce can travel verbatim in a
+// header: 1 to 1024 visible ASCII characters.
 func decodeNonces(data []byte) ([]string, error) {
-	t := bytes.TrimSpace(data)
-	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return nil, badResponse("GET nonces", "body is JSON but not an object")
-	}
 	var doc struct {
 		Nonces []string `json:"nonces"`
 	}
-	if err := decodeJSON("GET", "nonces", t, &doc); err != nil {
+	if err := decodeJSON("GET nonces", data, &doc); err != nil {
 		return nil, err
 	}
 	if len(doc.Nonces) == 0 {
 		return nil, badResponse("GET nonces", "no nonces in the answer")
 	}
+	doc.Nonces = doc.Nonces[:min(len(doc.Nonces), noncePoolSize)]
 	for i, n := range doc.Nonces {
 		if n == "" || len(n) > maxNonceLen {
 			return nil, badResponse("GET nonces", "nonce %d has length %d, want 1 to %d", i, len(n), maxNonceLen)

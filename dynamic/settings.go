@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 )
 
-// SettingsTTL is how long ProjectSettings are cached, as in the JS SDK.
-const SettingsTTL = 5 * time.Minute
+// settingsTTL is how long ProjectSettings are cached, as in the JS SDK.
+const settingsTTL = 5 * time.Minute
 
 // settingsRetry is how long previous settings stay in use after a failed
 // refresh.
@@ -20,27 +21,15 @@ const settingsRetry = time.Minute
 // JWT sign-in depends on, plus the whole document in Raw.
 type ProjectSettings struct {
 	// EnvironmentName is e.g. "sandbox" or "live".
-	EnvironmentName string `json:"environmentName"`
-	// Security holds security.externalAuth and security.auth.
-	Security Security `json:"security"`
-	// Raw is the complete settings document as received.
-	Raw json.RawMessage `json:"-"`
-}
-
-// Security is the settings' security block (subset).
-type Security struct {
+	EnvironmentName string
 	// ExternalAuth is security.externalAuth, the "Bring Your Own Auth"
 	// configuration from the dashboard.
-	ExternalAuth ExternalAuthSettings `json:"externalAuth"`
-	// Auth is security.auth.
-	Auth AuthSettings `json:"auth"`
-}
-
-// AuthSettings is security.auth.
-type AuthSettings struct {
-	// Storage lists where the SDK keeps the session: "localstorage" and/or
-	// "cookie".
-	Storage []string `json:"storage"`
+	ExternalAuth ExternalAuthSettings
+	// Storage is security.auth.storage: where the SDK keeps the session,
+	// "localstorage" and/or "cookie".
+	Storage []string
+	// Raw is the complete settings document as received.
+	Raw json.RawMessage
 }
 
 // ExternalAuthSettings is security.externalAuth. JSON null and absent
@@ -64,65 +53,90 @@ type ExternalAuthSettings struct {
 	AssumeEmailVerified bool `json:"assumeEmailVerified"`
 }
 
+// settingsDoc is the wire form of the settings document (subset).
+type settingsDoc struct {
+	EnvironmentName string `json:"environmentName"`
+	Security        struct {
+		ExternalAuth ExternalAuthSettings `json:"externalAuth"`
+		Auth         struct {
+			Storage []string `json:"storage"`
+		} `json:"auth"`
+	} `json:"security"`
+}
+
 // ExternalAuthOn reports whether external JWT sign-in is configured: iss and
 // jwksUrl are both set.
 //
-// This deliberately ignores Security.ExternalAuth.Enabled. The reference
-// demo's documentation states that the current API reports that flag
-// inverted and that "on" must be decided by the configuration's presence;
-// the demo's own code trusts the flag, so its JWT section hides exactly when
-// the feature is on if the documentation is right. Whether the live API
-// inverts the flag could not be verified; the raw value stays available in
-// Enabled.
+// This deliberately ignores ExternalAuth.Enabled. The reference demo's
+// documentation states that the current API reports that flag inverted and
+// that "on" must be decided by the configuration's presence; the demo's own
+// code trusts the flag, so its JWT section hides exactly when the feature is
+// on if the documentation is right. Whether the live API inverts the flag
+// could not be verified; the raw value stays available in Enabled.
 func (s *ProjectSettings) ExternalAuthOn() bool {
-	ea := s.Security.ExternalAuth
-	return ea.Iss != "" && ea.JWKSURL != ""
+	return s.ExternalAuth.Iss != "" && s.ExternalAuth.JWKSURL != ""
 }
 
 // CookieMode reports whether the environment is cookie-based, by the SDK's
 // rule: security.auth.storage contains "cookie" or externalAuth.cookieName
 // is set. Cookie-based environments get no device-nonce headers.
 func (s *ProjectSettings) CookieMode() bool {
-	return slices.Contains(s.Security.Auth.Storage, "cookie") || s.Security.ExternalAuth.CookieName != ""
+	return slices.Contains(s.Storage, "cookie") || s.ExternalAuth.CookieName != ""
+}
+
+// Mismatches compares the dashboard's External Authentication settings
+// with your issuer: iss is the iss your tokens carry, jwksURL the public URL
+// of your JWK Set ("" when not known: not compared) and aud the audiences
+// your tokens carry. It returns one sentence per problem Dynamic would
+// refuse a sign-in for, or none.
+func (s *ProjectSettings) Mismatches(iss, jwksURL string, aud []string) []string {
+	ea := s.ExternalAuth
+	if !s.ExternalAuthOn() {
+		return []string{"external auth is not configured: enter iss and jwksUrl under External Authentication in the dashboard and turn it on"}
+	}
+	var out []string
+	if ea.Iss != iss {
+		out = append(out, fmt.Sprintf("the dashboard's iss is %q but the tokens carry %q: Dynamic compares them exactly", ea.Iss, iss))
+	}
+	if jwksURL != "" && ea.JWKSURL != jwksURL {
+		out = append(out, fmt.Sprintf("the dashboard's jwksUrl is %q, the keys are served at %q", ea.JWKSURL, jwksURL))
+	}
+	if ea.Aud != "" && !slices.Contains(aud, ea.Aud) {
+		have := "no aud"
+		if len(aud) > 0 {
+			have = fmt.Sprintf("aud %q", aud)
+		}
+		out = append(out, fmt.Sprintf("the dashboard's aud is %q but the tokens carry %s: clear aud in the dashboard or issue tokens for it", ea.Aud, have))
+	}
+	return out
 }
 
 // decodeSettings parses a settings document.
 func decodeSettings(data []byte) (*ProjectSettings, error) {
-	t := bytes.TrimSpace(data)
-	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return nil, badResponse("GET settings", "body is JSON but not an object")
-	}
-	ps := new(ProjectSettings)
-	if err := decodeJSON("GET", "settings", t, ps); err != nil {
+	var doc settingsDoc
+	if err := decodeJSON("GET settings", data, &doc); err != nil {
 		return nil, err
 	}
-	ps.Raw = json.RawMessage(bytes.Clone(t))
-	return ps, nil
+	return &ProjectSettings{
+		EnvironmentName: doc.EnvironmentName,
+		ExternalAuth:    doc.Security.ExternalAuth,
+		Storage:         doc.Security.Auth.Storage,
+		Raw:             json.RawMessage(bytes.Clone(bytes.TrimSpace(data))),
+	}, nil
 }
 
 // ProjectSettings returns the environment's settings:
 // GET {BaseURL}/sdk/{environmentId}/settings?sdkVersion=ClientSDK%2F1.27.1,
-// with the SDK's headers. Results are cached for SettingsTTL; concurrent
-// callers share one request. When a refresh fails, the error is returned
-// and the previous settings are served for another minute before the next
-// attempt. The returned value is shared: do not modify it.
+// with the SDK's headers. Results are cached for five minutes, as in the JS
+// SDK; concurrent callers share one request. When a refresh fails, the
+// error is returned and the previous settings are served for another minute
+// before the next attempt. The returned value is shared: do not modify it.
 func (c *Client) ProjectSettings(ctx context.Context) (*ProjectSettings, error) {
 	st, err := c.state()
 	if err != nil {
 		return nil, err
 	}
 	return st.projectSettings(ctx, false)
-}
-
-// ExternalAuthEnabled reports ProjectSettings(ctx).ExternalAuthOn(): whether
-// iss and jwksUrl are configured (see ExternalAuthOn for why the raw
-// "enabled" flag is not used).
-func (c *Client) ExternalAuthEnabled(ctx context.Context) (bool, error) {
-	ps, err := c.ProjectSettings(ctx)
-	if err != nil {
-		return false, err
-	}
-	return ps.ExternalAuthOn(), nil
 }
 
 // settingsCache holds the last settings and the fetch in progress.
@@ -140,7 +154,7 @@ func (s *clientState) projectSettings(ctx context.Context, allowStale bool) (*Pr
 	sc := &s.settings
 	sc.mu.Lock()
 	if v := sc.value; v != nil {
-		fresh := s.now().Sub(sc.fetched) < SettingsTTL
+		fresh := s.now().Sub(sc.fetched) < settingsTTL
 		if fresh || allowStale {
 			if !fresh && sc.inflight == nil {
 				sc.inflight = s.startSettingsFetch(ctx)
@@ -183,7 +197,7 @@ func (s *clientState) startSettingsFetch(ctx context.Context) *flight {
 			if sc.value != nil {
 				// Keep serving the previous settings and retry in a minute
 				// rather than on every call while Dynamic has trouble.
-				sc.fetched = s.now().Add(settingsRetry - SettingsTTL)
+				sc.fetched = s.now().Add(settingsRetry - settingsTTL)
 			}
 			return err
 		}

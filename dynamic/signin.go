@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // SignInOptions are the optional parts of a sign-in.
@@ -17,7 +20,7 @@ type SignInOptions struct {
 	// SessionPublicKey is sent in the body as "sessionPublicKey" (Dynamic
 	// binds it into the access token's session_public_key claim): a
 	// compressed P-256 public key, 66 lower-case hex characters starting with
-	// 02 or 03, e.g. DeviceKey.PublicKeyHex(). Empty: not sent.
+	// 02 or 03, as the browser SDK sends it. Empty: not sent.
 	SessionPublicKey string
 	// AccessToken, when set, is sent as "Authorization: Bearer …", as the SDK
 	// does when it already holds a session.
@@ -92,16 +95,6 @@ func (u *User) ExternalUserID() string {
 	return ""
 }
 
-// HasScope reports whether the space-separated Scope contains scope.
-func (u *User) HasScope(scope string) bool {
-	for s := range strings.FieldsSeq(u.Scope) {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
-
 // VerifiedCredential is Dynamic's JwtVerifiedCredential (subset). Its wire
 // names mix camelCase and snake_case (public_identifier, wallet_name, …).
 type VerifiedCredential struct {
@@ -136,12 +129,9 @@ type verifyResponse struct {
 func decodeVerifyResponse(data []byte) (*Session, error) {
 	const op = "POST externalAuth/signin"
 	t := bytes.TrimSpace(data)
-	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return nil, badResponse(op, "body is JSON but not an object")
-	}
 	var vr verifyResponse
-	if err := json.Unmarshal(t, &vr); err != nil {
-		return nil, decodeError(op, t, err)
+	if err := decodeJSON(op, t, &vr); err != nil {
+		return nil, err
 	}
 	if vr.User == nil {
 		return nil, badResponse(op, "user is missing or not an object")
@@ -223,7 +213,7 @@ func camelPublicIdentifiers(u *User, body []byte) error {
 // The first call loads the project settings and the nonce pool (two extra
 // round trips; see Prefetch). After that a sign-in is exactly one HTTP
 // round trip: settings are reused (refreshed in the background after
-// SettingsTTL) and the pool refills itself in the background.
+// settingsTTL) and the pool refills itself in the background.
 //
 // A rejected JWT gives a *APIError matching ErrInvalidExternalAuth.
 func (c *Client) SignInWithExternalJWT(ctx context.Context, externalJWT string, opts *SignInOptions) (*Session, error) {
@@ -249,7 +239,7 @@ func (c *Client) SignInWithExternalJWT(ctx context.Context, externalJWT string, 
 	if err != nil {
 		return nil, err
 	}
-	r := &request{method: "POST", url: st.signinURL, bearer: opts.AccessToken, body: signInBody(externalJWT, opts.SessionPublicKey)}
+	r := &request{method: "POST", url: st.signinURL, bearer: opts.AccessToken, body: signInBody{JWT: externalJWT, SessionPublicKey: opts.SessionPublicKey}.encode()}
 	if !ps.CookieMode() {
 		n, err := st.pool.take(ctx)
 		if err != nil {
@@ -269,36 +259,34 @@ func (c *Client) SignInWithExternalJWT(ctx context.Context, externalJWT string, 
 	return sess, nil
 }
 
-// signInBody builds {"jwt":…} or {"jwt":…,"sessionPublicKey":…}, byte for
-// byte what the SDK's JSON.stringify sends. Both inputs have been checked to
-// hold only base64url, dot and hex characters, which JSON needs no escaping
-// for.
-func signInBody(jwt, sessionPublicKey string) []byte {
-	b := make([]byte, 0, len(jwt)+len(sessionPublicKey)+32)
-	b = append(b, `{"jwt":"`...)
-	b = append(b, jwt...)
-	if sessionPublicKey != "" {
-		b = append(b, `","sessionPublicKey":"`...)
-		b = append(b, sessionPublicKey...)
-	}
-	return append(b, `"}`...)
+// signInBody is the body of externalAuth/signin and externalAuth/verify:
+// json.Marshal of it is byte for byte what the SDK's JSON.stringify sends
+// (the fixtures' byte-equality test proves it).
+type signInBody struct {
+	JWT              string `json:"jwt"`
+	SessionPublicKey string `json:"sessionPublicKey,omitempty"`
+}
+
+func (b signInBody) encode() []byte {
+	data, _ := json.Marshal(b) // two strings: cannot fail
+	return data
 }
 
 // checkCompactJWT checks that tok looks like a compact JWS (three
 // base64url segments), without echoing it. A token is input, not
-// configuration, so its errors match ErrMalformedToken (and so
+// configuration, so its errors match jwt.ErrTokenMalformed (and
 // ErrInvalidExternalAuth), as the Validator's do.
 func checkCompactJWT(what, tok string) error {
 	if tok == "" {
-		return fmt.Errorf("%w: %s is empty: pass the token your issuer signed", ErrMalformedToken, what)
+		return refuse(jwt.ErrTokenMalformed, "%s is empty: pass the token your issuer signed", what)
 	}
 	if strings.Count(tok, ".") != 2 {
-		return fmt.Errorf("%w: %s is not a compact JWS (want three base64url parts separated by dots, got %d dots)", ErrMalformedToken, what, strings.Count(tok, "."))
+		return refuse(jwt.ErrTokenMalformed, "%s is not a compact JWS (want three base64url parts separated by dots, got %d dots)", what, strings.Count(tok, "."))
 	}
 	for i := 0; i < len(tok); i++ {
 		ch := tok[i]
 		if !(ch == '.' || ch == '-' || ch == '_' || '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z') {
-			return fmt.Errorf("%w: %s contains a character that is not base64url (position %d): pass the compact token without quotes or whitespace", ErrMalformedToken, what, i+1)
+			return refuse(jwt.ErrTokenMalformed, "%s contains a character that is not base64url (position %d): pass the compact token without quotes or whitespace", what, i+1)
 		}
 	}
 	return nil
@@ -314,27 +302,10 @@ func checkToken(what, tok string) error {
 	return nil
 }
 
-// ValidSessionPublicKey reports whether k has the format of a session
-// public key (SignInOptions.SessionPublicKey, x-dyn-session-public-key): a
-// compressed P-256 point as 66 lower-case hex characters starting with 02
-// or 03. The point is not checked to lie on the curve: the SDK sends what
-// its caller gives it. The client and dynamictest both apply this rule.
-func ValidSessionPublicKey(k string) bool { return checkSessionPublicKey(k) == nil }
-
-// checkSessionPublicKey checks the SDK's format (see ValidSessionPublicKey)
-// and says what is wrong.
+// checkSessionPublicKey checks SignInOptions.SessionPublicKey.
 func checkSessionPublicKey(k string) error {
-	const want = "want 66 lower-case hex characters starting with 02 or 03 (a compressed P-256 key, e.g. DeviceKey.PublicKeyHex())"
-	if len(k) != DevicePublicKeyHexLen {
-		return fmt.Errorf("%w: SessionPublicKey has %d characters, %s", ErrInvalidConfig, len(k), want)
-	}
-	if k[0] != '0' || (k[1] != '2' && k[1] != '3') {
-		return fmt.Errorf("%w: SessionPublicKey does not start with 02 or 03: %s", ErrInvalidConfig, want)
-	}
-	for i := 0; i < len(k); i++ {
-		if ch := k[i]; !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f') {
-			return fmt.Errorf("%w: SessionPublicKey character %d is not lower-case hex: %s", ErrInvalidConfig, i+1, want)
-		}
+	if err := wire.CheckSessionPublicKey(k); err != nil {
+		return fmt.Errorf("%w: SignInOptions.%w", ErrInvalidConfig, err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
 
 // benchDynamic is a lean loopback Dynamic for benchmarks: canned settings, a
@@ -72,7 +74,7 @@ func (d *benchDynamic) total() int64 { return d.settings.Load() + d.signin.Load(
 // warmClient returns a client of d with its settings cached and its nonce
 // pool filled.
 func (d *benchDynamic) warmClient(b *testing.B) *Client {
-	c := &Client{EnvironmentID: testEnv, BaseURL: d.srv.URL + "/api/v0", HTTPClient: d.srv.Client()}
+	c := mustNewClient(b, Config{EnvironmentID: testEnv, BaseURL: d.srv.URL + "/api/v0", HTTPClient: d.srv.Client()})
 	if err := c.Prefetch(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -150,7 +152,7 @@ func BenchmarkDecodeVerifyResponse(b *testing.B) {
 // BenchmarkSignNonce is the device signature's share (paid in the
 // background when the pool is filled, not on the sign-in path).
 func BenchmarkSignNonce(b *testing.B) {
-	k, _ := NewDeviceKey()
+	k, _ := wire.NewDeviceKey(nil, "bench")
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if _, err := k.SignNonce("09c4f05508ad9a600bb365dbd53c654f"); err != nil {
@@ -204,7 +206,7 @@ func BenchmarkSignInWarmOverhead(b *testing.B) {
 	ctx := context.Background()
 	hc := d.srv.Client()
 	url := d.srv.URL + "/api/v0/sdk/" + testEnv + "/externalAuth/signin"
-	body := signInBody(testJWT, "")
+	body := signInBody{JWT: testJWT}.encode()
 	var client, floor time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()

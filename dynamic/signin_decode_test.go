@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
 
 // TestDecodeVerifyResponseExpiresAt: every accepted expiresAt maps to the
@@ -49,7 +51,7 @@ func TestSessionFormattingHidesTokens(t *testing.T) {
 }
 
 func TestValidSessionPublicKey(t *testing.T) {
-	k, err := NewDeviceKey()
+	k, err := wire.NewDeviceKey(nil, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestValidSessionPublicKey(t *testing.T) {
 		{"", false},
 		{"02" + strings.Repeat("g", 64), false},
 	} {
-		if got := ValidSessionPublicKey(tc.k); got != tc.want {
+		if got := checkSessionPublicKey(tc.k) == nil; got != tc.want {
 			t.Errorf("ValidSessionPublicKey(%q) = %v", tc.k, got)
 		}
 	}

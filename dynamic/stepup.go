@@ -1,12 +1,12 @@
 package dynamic
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // RequestElevatedToken exchanges a step-up assertion for an elevated access
@@ -34,7 +34,7 @@ func (c *Client) RequestElevatedToken(ctx context.Context, assertionJWT, accessT
 	if err := checkToken("access token", accessToken); err != nil {
 		return "", err
 	}
-	data, err := st.do(ctx, &request{method: "POST", url: st.verifyURL, bearer: accessToken, body: signInBody(assertionJWT, "")})
+	data, err := st.do(ctx, &request{method: "POST", url: st.verifyURL, bearer: accessToken, body: signInBody{JWT: assertionJWT}.encode()})
 	if err != nil {
 		return "", err
 	}
@@ -43,40 +43,29 @@ func (c *Client) RequestElevatedToken(ctx context.Context, assertionJWT, accessT
 
 // decodeElevatedToken parses {"elevatedAccessToken": "…"}.
 func decodeElevatedToken(data []byte) (string, error) {
-	const method, path = "POST", "externalAuth/verify"
-	t := bytes.TrimSpace(data)
-	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
-		return "", badResponse(method+" "+path, "body is JSON but not an object")
-	}
+	const op = "POST externalAuth/verify"
 	var doc struct {
 		ElevatedAccessToken string `json:"elevatedAccessToken"`
 	}
-	if err := decodeJSON(method, path, t, &doc); err != nil {
+	if err := decodeJSON(op, data, &doc); err != nil {
 		return "", err
 	}
 	if doc.ElevatedAccessToken == "" {
-		return "", badResponse(method+" "+path, "elevatedAccessToken is missing")
+		return "", badResponse(op, "elevatedAccessToken is missing")
 	}
 	return doc.ElevatedAccessToken, nil
 }
 
-// Errors of ValidateStepUp beyond Validate's.
-var (
-	// ErrSubjectMismatch: a step-up assertion's sub is not the signed-in
-	// user's external id (the externalUser credential's public identifier).
-	// It matches ErrInvalidExternalAuth.
-	ErrSubjectMismatch error = &externalAuthError{"dynamic: step-up assertion sub is not the signed-in user's"}
-	// ErrMissingScope: a step-up assertion has no scope. Unlike the other
-	// assertion errors it does not match ErrInvalidExternalAuth: Dynamic's
-	// API has the separate code invalid_scopes for it.
-	ErrMissingScope = errors.New("dynamic: step-up assertion has no scope")
-)
+// ErrMissingScope reports a step-up assertion without a scope. Unlike the
+// other assertion errors it does not match ErrInvalidExternalAuth: Dynamic's
+// API has the separate code invalid_scopes for it.
+var ErrMissingScope = errors.New("dynamic: step-up assertion has no scope")
 
 // ValidateStepUp checks a step-up assertion (the assertionJWT of
 // RequestElevatedToken) as Dynamic does: everything Validate checks, plus a
 // sub equal to externalUserID (User.ExternalUserID() of the signed-in user;
-// ErrSubjectMismatch), a non-empty space-separated scope (ErrMissingScope)
-// and a jti (ErrMissingClaim). Refusing a jti seen before is up to the
+// jwt.ErrTokenInvalidSubject), a non-empty space-separated scope
+// (ErrMissingScope) and a jti (jwt.ErrTokenRequiredClaimMissing). Refusing a jti seen before is up to the
 // caller, which keeps the state (dynamictest does).
 func (v *Validator) ValidateStepUp(ctx context.Context, assertion, externalUserID string) (*ExternalClaims, error) {
 	c, err := v.Validate(ctx, assertion)
@@ -85,11 +74,11 @@ func (v *Validator) ValidateStepUp(ctx context.Context, assertion, externalUserI
 	}
 	switch {
 	case externalUserID == "" || c.Subject != externalUserID:
-		return nil, fmt.Errorf("%w: assertion sub %q, signed-in user's external id %q: sign the assertion for the signed-in user", ErrSubjectMismatch, clip(c.Subject), clip(externalUserID))
+		return nil, refuse(jwt.ErrTokenInvalidSubject, "the assertion's sub is %q, the signed-in user's external id %q: sign the assertion for the signed-in user", clip(c.Subject), clip(externalUserID))
 	case strings.TrimSpace(c.Scope) == "":
 		return nil, fmt.Errorf("%w: add a space-separated scope claim, e.g. \"wallet:export\"", ErrMissingScope)
 	case c.ID == "":
-		return nil, fmt.Errorf("%w: jti absent: give every assertion a unique jti (replay protection)", ErrMissingClaim)
+		return nil, refuse(jwt.ErrTokenRequiredClaimMissing, "jti absent: give every assertion a unique jti (replay protection)")
 	}
 	return c, nil
 }

@@ -38,13 +38,13 @@ func TestValidateStepUp(t *testing.T) {
 	}{
 		{"ok", assertion(nil), "user-123", nil, false},
 		{"scope array", assertion(func(c jwt.MapClaims) { c["scope"] = []string{"wallet:export", "wallet:sign"} }), "user-123", nil, false},
-		{"other sub", assertion(func(c jwt.MapClaims) { c["sub"] = "mallory" }), "user-123", ErrSubjectMismatch, true},
-		{"no external id", assertion(nil), "", ErrSubjectMismatch, true},
+		{"other sub", assertion(func(c jwt.MapClaims) { c["sub"] = "mallory" }), "user-123", jwt.ErrTokenInvalidSubject, true},
+		{"no external id", assertion(nil), "", jwt.ErrTokenInvalidSubject, true},
 		{"no scope", assertion(func(c jwt.MapClaims) { delete(c, "scope") }), "user-123", ErrMissingScope, false},
 		{"blank scope", assertion(func(c jwt.MapClaims) { c["scope"] = "  " }), "user-123", ErrMissingScope, false},
-		{"no jti", assertion(func(c jwt.MapClaims) { delete(c, "jti") }), "user-123", ErrMissingClaim, true},
-		{"expired", assertion(func(c jwt.MapClaims) { c["exp"] = testNow.Add(-2 * time.Hour).Unix() }), "user-123", ErrTokenExpired, true},
-		{"wrong iss", assertion(func(c jwt.MapClaims) { c["iss"] = "https://other.test" }), "user-123", ErrIssuerMismatch, true},
+		{"no jti", assertion(func(c jwt.MapClaims) { delete(c, "jti") }), "user-123", jwt.ErrTokenRequiredClaimMissing, true},
+		{"expired", assertion(func(c jwt.MapClaims) { c["exp"] = testNow.Add(-2 * time.Hour).Unix() }), "user-123", jwt.ErrTokenExpired, true},
+		{"wrong iss", assertion(func(c jwt.MapClaims) { c["iss"] = "https://other.test" }), "user-123", jwt.ErrTokenInvalidIssuer, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := v.ValidateStepUp(context.Background(), tc.token, tc.extID)
@@ -93,7 +93,7 @@ func ExampleValidator_ValidateStepUp() {
 	_, err = v.ValidateStepUp(context.Background(), mint(jwt.MapClaims{"sub": "user-123", "jti": "a2"}), "user-123")
 	fmt.Println(errors.Is(err, ErrMissingScope))
 	_, err = v.ValidateStepUp(context.Background(), mint(jwt.MapClaims{"sub": "mallory", "scope": "wallet:export", "jti": "a3"}), "user-123")
-	fmt.Println(errors.Is(err, ErrSubjectMismatch), errors.Is(err, ErrInvalidExternalAuth))
+	fmt.Println(errors.Is(err, jwt.ErrTokenInvalidSubject), errors.Is(err, ErrInvalidExternalAuth))
 	// Output:
 	// wallet:export <nil>
 	// true

@@ -1,7 +1,9 @@
 package dynamic
 
 import (
+	"bytes"
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,70 +18,56 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/extauth/extauth/internal/jsonobj"
+	"github.com/extauth/extauth/internal/strictjwt"
+	"github.com/extauth/extauth/jwks"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 )
 
-// externalAuthError is the type of the Validator's sentinel errors: each one
-// also matches ErrInvalidExternalAuth, the single API code Dynamic uses for
-// every external-JWT failure.
-type externalAuthError struct{ msg string }
+// tokenError is a refused token: it matches ErrInvalidExternalAuth, the
+// single API code Dynamic answers every external-JWT failure with, and its
+// kind, one of golang-jwt's sentinels (jwt.ErrTokenExpired,
+// jwt.ErrTokenInvalidIssuer, …) or ErrJWKSUnreachable / ErrUnknownKey.
+type tokenError struct {
+	kind error
+	msg  string
+}
 
-func (e *externalAuthError) Error() string { return e.msg }
+func (e *tokenError) Error() string   { return e.msg }
+func (e *tokenError) Unwrap() []error { return []error{ErrInvalidExternalAuth, e.kind} }
 
-// Is makes every validator sentinel match ErrInvalidExternalAuth.
-func (e *externalAuthError) Is(target error) bool { return target == ErrInvalidExternalAuth }
+// refuse reports a refused token of the given kind; the message says what
+// was found and what to do, and never contains the token.
+func refuse(kind error, format string, args ...any) error {
+	return &tokenError{kind: kind, msg: "dynamic: external JWT refused: " + fmt.Sprintf(format, args...)}
+}
 
-// Errors returned by Validator.Validate and NewValidator. They are distinct
-// (use errors.Is to branch), each also matches ErrInvalidExternalAuth, and
-// each maps onto an item of the reference demo's troubleshooting list. The
-// wrapping error's message says what was found and what to do; it never
-// contains the token.
+// Errors of the Validator beyond golang-jwt's sentinels. Each matches
+// ErrInvalidExternalAuth too.
 var (
-	// ErrMalformedToken: not a compact JWS, bad base64url or JSON, or a claim
-	// of the wrong type (e.g. a numeric sub).
-	ErrMalformedToken error = &externalAuthError{"dynamic: malformed external JWT"}
-	// ErrUnsupportedAlgorithm: the token's alg is not RS256 (Dynamic's
-	// external auth verifies RS256 only; "none", HS256 and ES256 are refused).
-	ErrUnsupportedAlgorithm error = &externalAuthError{"dynamic: external JWT algorithm is not RS256"}
 	// ErrJWKSUnreachable: the JWKS URL could not be fetched or did not hold
-	// a JWK Set. Dynamic must reach it over the public internet (not
-	// localhost; the demo uses ngrok).
-	ErrJWKSUnreachable error = &externalAuthError{"dynamic: JWKS URL unreachable"}
+	// an acceptable JWK Set. Dynamic must reach it over the public internet
+	// (not localhost; the demo uses ngrok).
+	ErrJWKSUnreachable = errors.New("JWKS URL unreachable")
 	// ErrUnknownKey: the token's kid is not in the JWK Set, even after a
-	// (rate-limited) refresh.
-	ErrUnknownKey error = &externalAuthError{"dynamic: external JWT kid not found in JWKS"}
-	// ErrBadSignature: the signature does not verify with the JWKS key.
-	ErrBadSignature error = &externalAuthError{"dynamic: external JWT signature invalid"}
-	// ErrIssuerMismatch: iss differs from the configured issuer. Dynamic
-	// compares byte for byte: scheme, host, path and trailing slash must
-	// match the dashboard value exactly.
-	ErrIssuerMismatch error = &externalAuthError{"dynamic: external JWT iss mismatch"}
-	// ErrAudienceMismatch: an audience is configured and the token's aud
-	// does not contain it.
-	ErrAudienceMismatch error = &externalAuthError{"dynamic: external JWT aud mismatch"}
-	// ErrTokenExpired: exp is in the past (beyond the leeway).
-	ErrTokenExpired error = &externalAuthError{"dynamic: external JWT expired"}
-	// ErrTokenNotYetValid: nbf is in the future (beyond the leeway).
-	ErrTokenNotYetValid error = &externalAuthError{"dynamic: external JWT not valid yet"}
-	// ErrMissingClaim: a required claim (sub, exp, iss, or aud when an
-	// audience is configured) is absent or empty; the message names it.
-	ErrMissingClaim error = &externalAuthError{"dynamic: external JWT missing required claim"}
+	// (rate-limited) refresh, or a kid-less token found no usable key.
+	ErrUnknownKey = errors.New("kid not found in JWKS")
 )
 
-// DefaultLeeway is the clock-skew tolerance applied to exp and nbf when
+// defaultLeeway is the clock-skew tolerance applied to exp and nbf when
 // ValidatorConfig.Leeway is zero. Dynamic's own tolerance is not documented;
 // 30 seconds absorbs ordinary clock drift without keeping expired tokens
 // usable for long.
-const DefaultLeeway = 30 * time.Second
+const defaultLeeway = 30 * time.Second
 
-// DefaultJWKSRefreshInterval is how often a Validator re-fetches the JWK Set
+// defaultJWKSRefreshInterval is how often a Validator re-fetches the JWK Set
 // in the background, so removed keys stop verifying.
-const DefaultJWKSRefreshInterval = time.Hour
+const defaultJWKSRefreshInterval = time.Hour
 
-// DefaultUnknownKIDRefreshInterval is the minimum spacing of the JWKS
+// defaultUnknownKIDRefreshInterval is the minimum spacing of the JWKS
 // refreshes triggered by an unknown kid (the first one happens at once).
-const DefaultUnknownKIDRefreshInterval = 10 * time.Second
+const defaultUnknownKIDRefreshInterval = 10 * time.Second
 
 // maxJWKSBytes caps the JWK Set response a Validator reads.
 const maxJWKSBytes = 1 << 20
@@ -98,15 +86,15 @@ type ValidatorConfig struct {
 	// HTTPClient fetches the JWKS. Nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// Leeway is the clock-skew tolerance for exp and nbf. Zero means
-	// DefaultLeeway; a negative value means none.
+	// defaultLeeway; a negative value means none.
 	Leeway time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// RefreshInterval is the background JWKS refresh period; zero means
-	// DefaultJWKSRefreshInterval.
+	// defaultJWKSRefreshInterval.
 	RefreshInterval time.Duration
 	// UnknownKIDRefreshInterval rate-limits refreshes caused by unknown kids;
-	// zero means DefaultUnknownKIDRefreshInterval. A token whose kid is
+	// zero means defaultUnknownKIDRefreshInterval. A token whose kid is
 	// unknown while the limit is in force fails at once with ErrUnknownKey.
 	UnknownKIDRefreshInterval time.Duration
 }
@@ -141,17 +129,19 @@ func (c *ExternalClaims) EmailIsVerified(assumeEmailVerified bool) bool {
 
 // Validator checks external JWTs the way Dynamic does for an environment:
 // signature by a key fetched from the JWKS URL (via keyfunc/v3, refreshed on
-// an unknown kid, rate-limited), RS256 only, iss exact, sub present, exp
-// present and in the future (with leeway), aud when configured. It is safe
-// for concurrent use. Close stops its background refresh.
+// an unknown kid, rate-limited), RS256 only with RSA keys of 2048 bits or
+// more, iss exact, sub present, exp present and in the future (with leeway),
+// aud when configured. It is at least as strict as a strict JOSE library:
+// it refuses duplicate or case-folded claim names ({"sub":"a","SUB":"b"}),
+// "crit" headers, numeric dates given as strings or out of range, tokens
+// over 16 KiB, and a JWK Set that publishes private key members or one kid
+// twice. It is safe for concurrent use. Close stops its background refresh.
 type Validator struct {
 	cfg    ValidatorConfig
 	kf     keyfunc.Keyfunc
 	cached jwkset.Storage // the fetched set, read without refreshing
-	// unknownKID limits refreshes caused by unknown kids.
-	unknownKID *rate.Limiter
-	parser     *jwt.Parser
-	cancel     context.CancelFunc
+	parser *jwt.Parser
+	cancel context.CancelFunc
 
 	// lastRefreshErr is the outcome of the most recent JWKS fetch: nil after
 	// a fetch started (and stays nil if it succeeds), the error otherwise.
@@ -163,51 +153,20 @@ type Validator struct {
 // now, as ErrJWKSUnreachable) and returns a Validator. ctx bounds the first
 // fetch only; call Close when done.
 func NewValidator(ctx context.Context, cfg ValidatorConfig) (*Validator, error) {
-	if cfg.Issuer == "" {
-		return nil, errors.New("dynamic: ValidatorConfig.Issuer is empty: set it to the exact iss your tokens carry (the dashboard's iss)")
-	}
-	u, err := url.Parse(cfg.JWKSURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("dynamic: ValidatorConfig.JWKSURL %q is not an absolute http(s) URL: set it to the public URL of your JWK Set", cfg.JWKSURL)
-	}
-	if cfg.Leeway == 0 {
-		cfg.Leeway = DefaultLeeway
-	} else if cfg.Leeway < 0 {
-		cfg.Leeway = 0
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = DefaultJWKSRefreshInterval
-	}
-	if cfg.UnknownKIDRefreshInterval <= 0 {
-		cfg.UnknownKIDRefreshInterval = DefaultUnknownKIDRefreshInterval
-	}
-	base := cfg.HTTPClient
-	if base == nil {
-		base = &http.Client{Timeout: 10 * time.Second}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	v := &Validator{cfg: cfg}
-	hc := *base
-	rt := hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	hc.Transport = &jwksTransport{base: rt, v: v}
-
+	hc := jwksHTTPClient(cfg.HTTPClient, v)
 	// The refresh goroutine lives until Close; the caller's ctx may only
 	// cut the first fetch short.
 	life, cancel := context.WithCancel(context.Background())
 	stop := context.AfterFunc(ctx, cancel)
-	timeout := hc.Timeout
-	if timeout <= 0 {
-		timeout = time.Minute
-	}
 	store, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
-		Client:      &hc,
+		Client:      hc,
 		Ctx:         life,
-		HTTPTimeout: timeout,
+		HTTPTimeout: hc.Timeout,
 		RefreshErrorHandler: func(_ context.Context, err error) {
 			v.lastRefreshErr.Store(&err)
 		},
@@ -215,13 +174,14 @@ func NewValidator(ctx context.Context, cfg ValidatorConfig) (*Validator, error) 
 	})
 	var kf keyfunc.Keyfunc
 	if err == nil {
-		// Unknown kids are rate-limited by v.unknownKID (fail fast) before
-		// the storage is asked to refresh, so its own limiter never waits.
+		// One limiter for unknown-kid refreshes, jwkset's own. It waits at
+		// most a millisecond: while the limit is in force a token with an
+		// unknown kid fails at once rather than holding its request.
 		var client jwkset.Storage
 		client, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
 			HTTPURLs:          map[string]jwkset.Storage{cfg.JWKSURL: store},
-			RateLimitWaitMax:  timeout,
-			RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+			RateLimitWaitMax:  time.Millisecond,
+			RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.UnknownKIDRefreshInterval), 1),
 		})
 		if err == nil {
 			kf, err = keyfunc.New(keyfunc.Options{Ctx: life, Storage: client})
@@ -233,12 +193,9 @@ func NewValidator(ctx context.Context, cfg ValidatorConfig) (*Validator, error) 
 		if err == nil {
 			err = ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: fetching %s failed (%s): check that the URL is reachable from Dynamic (public, not localhost — the demo uses ngrok), answers 200 with a JSON JWK Set {\"keys\":[...]}", ErrJWKSUnreachable, cfg.JWKSURL, fetchReason(err))
+		return nil, refuse(ErrJWKSUnreachable, "JWKS unreachable: fetching %s failed (%s): check that the URL is reachable from Dynamic (public, not localhost — the demo uses ngrok) and answers 200 with a JSON JWK Set {\"keys\":[...]}", cfg.JWKSURL, fetchReason(err))
 	}
-	v.kf = kf
-	v.cached = store
-	v.unknownKID = rate.NewLimiter(rate.Every(cfg.UnknownKIDRefreshInterval), 1)
-	v.cancel = cancel
+	v.kf, v.cached, v.cancel = kf, store, cancel
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithIssuer(cfg.Issuer),
@@ -253,36 +210,81 @@ func NewValidator(ctx context.Context, cfg ValidatorConfig) (*Validator, error) 
 	return v, nil
 }
 
-// fetchReason reduces a jwkset fetch error to a short cause without URLs or
-// bodies.
+// withDefaults checks cfg and fills in its defaults.
+func (cfg ValidatorConfig) withDefaults() (ValidatorConfig, error) {
+	if cfg.Issuer == "" {
+		return cfg, fmt.Errorf("%w: ValidatorConfig.Issuer is empty: set it to the exact iss your tokens carry (the dashboard's iss)", ErrInvalidConfig)
+	}
+	u, err := url.Parse(cfg.JWKSURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cfg, fmt.Errorf("%w: ValidatorConfig.JWKSURL %q is not an absolute http(s) URL: set it to the public URL of your JWK Set", ErrInvalidConfig, cfg.JWKSURL)
+	}
+	switch {
+	case cfg.Leeway == 0:
+		cfg.Leeway = defaultLeeway
+	case cfg.Leeway < 0:
+		cfg.Leeway = 0
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = defaultJWKSRefreshInterval
+	}
+	if cfg.UnknownKIDRefreshInterval <= 0 {
+		cfg.UnknownKIDRefreshInterval = defaultUnknownKIDRefreshInterval
+	}
+	return cfg, nil
+}
+
+// jwksHTTPClient is the client JWKS fetches use: the caller's (or one with
+// a 10 s timeout), through a transport that checks every JWK Set, and
+// following redirects within the URL's origin only.
+func jwksHTTPClient(base *http.Client, v *Validator) *http.Client {
+	if base == nil {
+		base = &http.Client{Timeout: 10 * time.Second}
+	}
+	hc := *base
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = &jwksTransport{base: rt, v: v}
+	if hc.CheckRedirect == nil {
+		hc.CheckRedirect = sameOriginRedirect
+	}
+	if hc.Timeout <= 0 {
+		hc.Timeout = time.Minute
+	}
+	return &hc
+}
+
+// fetchReason reduces a jwkset fetch error to a short cause.
 func fetchReason(err error) string {
+	var refused *jwksRefusedError
+	var ue *url.Error
 	switch {
 	case err == nil:
 		return "unknown error"
+	case errors.As(err, &refused):
+		return refused.reason
+	case errors.As(err, &ue) && errors.As(ue.Err, &refused):
+		return refused.reason
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "timed out or cancelled"
-	case errors.Is(err, jwkset.ErrInvalidHTTPStatusCode):
-		msg := err.Error()
-		if i := strings.LastIndex(msg, ": "); i >= 0 {
-			return "HTTP status " + msg[i+2:]
-		}
-		return "unexpected HTTP status"
-	case strings.Contains(err.Error(), "decode JWK Set"):
-		return "response is not a JSON JWK Set"
-	case strings.Contains(err.Error(), "JWK from JWK Marshal"):
-		return "JWK Set contains an invalid key"
-	case strings.Contains(err.Error(), "HTTP request"):
-		var ue *url.Error
-		if errors.As(err, &ue) && ue.Err != nil {
-			return "request failed: " + ue.Err.Error()
-		}
-		return "request failed"
-	default:
-		return "unexpected error"
+	case errors.As(err, &ue):
+		return "request failed: " + ue.Err.Error()
 	}
+	return err.Error()
 }
 
-// jwksTransport tracks the outcome of JWKS fetches and caps response size.
+// jwksRefusedError is a JWK Set the transport refused to hand to jwkset.
+type jwksRefusedError struct{ reason string }
+
+func (e *jwksRefusedError) Error() string { return "JWK Set refused: " + e.reason }
+
+// jwksTransport tracks the outcome of JWKS fetches, caps the response size
+// and refuses sets jwkset would accept but a strict verifier does not.
 type jwksTransport struct {
 	base http.RoundTripper
 	v    *Validator
@@ -294,15 +296,56 @@ func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(resp.Body, maxJWKSBytes), resp.Body}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, &jwksRefusedError{fmt.Sprintf("HTTP status %d, want 200", resp.StatusCode)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxJWKSBytes {
+		return nil, &jwksRefusedError{"the JWK Set exceeds 1 MiB"}
+	}
+	if err := checkJWKSet(body); err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
 
+// checkJWKSet refuses a set that publishes private key members (it leaks
+// the key: whoever has it can sign tokens) or the same kid twice (which key
+// verifies is then ambiguous), as well as an answer that is not a JWK Set.
+// Malformed keys are left to jwkset, which refuses the whole set.
+func checkJWKSet(body []byte) error {
+	var set struct {
+		Keys []map[string]json.RawMessage `json:"keys"`
+	}
+	if err := jsonobj.Decode(body, &set, "the answer"); err != nil {
+		return &jwksRefusedError{fmt.Sprintf("not a JSON JWK Set ({\"keys\":[...]}): %v", err)}
+	}
+	kids := make(map[string]bool, len(set.Keys))
+	for i, k := range set.Keys {
+		for _, m := range [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
+			if _, ok := k[m]; ok {
+				return &jwksRefusedError{fmt.Sprintf("key %d publishes the private member %q: anyone can sign tokens with it; replace the key and publish only kty, n, e, kid, use, alg", i, m)}
+			}
+		}
+		var kid string
+		if json.Unmarshal(k["kid"], &kid) == nil && kid != "" {
+			if kids[kid] {
+				return &jwksRefusedError{fmt.Sprintf("kid %q appears twice: give every key its own kid", clip(kid))}
+			}
+			kids[kid] = true
+		}
+	}
+	return nil
+}
+
 // Config returns the effective configuration (defaults applied).
-func (v *Validator) Config() ValidatorConfig { return v.cfg }
+func (v *Validator) config() ValidatorConfig { return v.cfg }
 
 // Close stops the background JWKS refresh. Validate must not be called after
 // Close returns. Close is idempotent.
@@ -314,12 +357,28 @@ func (v *Validator) Close() {
 	})
 }
 
+// externalClaimNames are the members externalClaims decodes.
+var externalClaimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "email", "emailVerified", "scope"}
+
 // externalClaims is the wire form of an external JWT's payload.
 type externalClaims struct {
 	jwt.RegisteredClaims
 	Email         string     `json:"email,omitempty"`
 	EmailVerified *bool      `json:"emailVerified,omitempty"`
 	Scope         scopeClaim `json:"scope,omitempty"`
+}
+
+// UnmarshalJSON decodes the payload strictly (see strictjwt) before
+// handing it to encoding/json.
+func (c *externalClaims) UnmarshalJSON(b []byte) error {
+	if err := strictjwt.CheckMembers(b, externalClaimNames); err != nil {
+		return err
+	}
+	if err := strictjwt.CheckDates(b); err != nil {
+		return err
+	}
+	type plain externalClaims
+	return json.Unmarshal(b, (*plain)(c))
 }
 
 // scopeClaim accepts a space-separated string or an array of strings.
@@ -340,24 +399,37 @@ func (s *scopeClaim) UnmarshalJSON(b []byte) error {
 }
 
 // Validate verifies token as Dynamic does and returns its claims. On failure
-// the error wraps one or more of the sentinel errors above (each matching
-// ErrInvalidExternalAuth); several claim problems are all reported. ctx
-// bounds any JWKS refresh the token's kid triggers.
+// the error matches ErrInvalidExternalAuth and one or more of
+// jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid (a bad signature or an
+// alg other than RS256), jwt.ErrTokenUnverifiable (a key that cannot verify
+// RS256), jwt.ErrTokenInvalidIssuer, jwt.ErrTokenInvalidAudience,
+// jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet,
+// jwt.ErrTokenRequiredClaimMissing, ErrJWKSUnreachable and ErrUnknownKey;
+// several claim problems are all reported. ctx bounds any JWKS refresh the
+// token's kid triggers.
 func (v *Validator) Validate(ctx context.Context, token string) (*ExternalClaims, error) {
 	if v == nil || v.parser == nil {
-		return nil, errors.New("dynamic: Validator is nil or a zero value: create it with NewValidator")
+		return nil, fmt.Errorf("%w: Validator is nil or a zero value: create it with NewValidator", ErrInvalidConfig)
 	}
 	token = strings.TrimSpace(token)
-	if token == "" {
-		return nil, fmt.Errorf("%w: the token is empty: pass the compact JWS (header.payload.signature)", ErrMalformedToken)
+	switch {
+	case token == "":
+		return nil, refuse(jwt.ErrTokenMalformed, "the token is empty: pass the compact JWS (header.payload.signature)")
+	case strings.Count(token, ".") != 2:
+		return nil, refuse(jwt.ErrTokenMalformed, "malformed: not a compact JWS: want three base64url parts separated by dots, got %d dots", strings.Count(token, "."))
+	case len(token) > strictjwt.MaxTokenBytes:
+		return nil, refuse(jwt.ErrTokenMalformed, "the token is %d bytes, more than the %d accepted: keep extra claims small", len(token), strictjwt.MaxTokenBytes)
+	}
+	if err := strictjwt.CheckHeader(token); err != nil {
+		return nil, refuse(jwt.ErrTokenMalformed, "%v", err)
 	}
 	var claims externalClaims
 	tok, err := v.parser.ParseWithClaims(token, &claims, v.keyfunc(ctx))
 	if err != nil {
 		return nil, v.mapError(tok, &claims, err)
 	}
-	if claims.Subject == "" {
-		return nil, fmt.Errorf("%w: sub is absent or empty: put your user id in sub", ErrMissingClaim)
+	if strings.TrimSpace(claims.Subject) == "" {
+		return nil, refuse(jwt.ErrTokenRequiredClaimMissing, "sub is absent or empty: put your user id in sub")
 	}
 	out := &ExternalClaims{
 		Issuer:        claims.Issuer,
@@ -378,157 +450,152 @@ func (v *Validator) Validate(ctx context.Context, token string) (*ExternalClaims
 	return out, nil
 }
 
-// keyfunc wraps keyfunc/v3 and turns its failures into our sentinels.
+// keyfunc wraps keyfunc/v3 and turns its failures into our errors.
 func (v *Validator) keyfunc(ctx context.Context) jwt.Keyfunc {
 	inner := v.kf.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {
 		kidRaw, hasKID := t.Header["kid"]
 		kid, isString := kidRaw.(string)
-		if hasKID && !isString {
-			return nil, fmt.Errorf("%w: the kid header is not a string", ErrMalformedToken)
-		}
-		if hasKID {
-			if _, err := v.cached.KeyRead(ctx, kid); errors.Is(err, jwkset.ErrKeyNotFound) && !v.unknownKID.Allow() {
-				return nil, fmt.Errorf("%w: kid %q is not in the JWK Set at %s (refreshed at most every %s; retry later)", ErrUnknownKey, clip(kid), v.cfg.JWKSURL, v.cfg.UnknownKIDRefreshInterval)
-			}
+		switch {
+		case hasKID && !isString:
+			return nil, refuse(jwt.ErrTokenMalformed, "the kid header is not a string")
+		case !hasKID:
+			return v.kidlessKeys(ctx)
 		}
 		key, err := inner(t)
-		if err == nil {
-			if set, ok := key.(jwt.VerificationKeySet); ok && len(set.Keys) == 0 {
-				return nil, fmt.Errorf("%w: the token has no kid and the JWKS at %s has no usable keys", ErrUnknownKey, v.cfg.JWKSURL)
-			}
-			return key, nil
+		if err != nil {
+			return nil, v.keyError(ctx, kid, err)
 		}
-		if p := v.lastRefreshErr.Load(); p != nil {
-			return nil, fmt.Errorf("%w: refreshing %s for kid %q failed (%s): check that the URL is reachable and serves a JWK Set", ErrJWKSUnreachable, v.cfg.JWKSURL, clip(kid), fetchReason(*p))
+		pub, ok := key.(*rsa.PublicKey)
+		if !ok {
+			return nil, refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q is %T, not an RSA key: RS256 needs an RSA key", clip(kid), key)
 		}
-		if errors.Is(err, jwkset.ErrKeyNotFound) {
-			return nil, fmt.Errorf("%w: kid %q is not in the JWK Set at %s: publish the signing key there (keep retired keys published until their tokens expire)", ErrUnknownKey, clip(kid), v.cfg.JWKSURL)
+		if err := (jwks.Key{ID: kid, Public: pub}).Validate(); err != nil {
+			return nil, refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify: %v", clip(kid), err)
 		}
-		return nil, fmt.Errorf("%w: the JWK for kid %q cannot verify this token (%s)", ErrBadSignature, clip(kid), keyfuncReason(err))
+		return pub, nil
 	}
 }
 
-func keyfuncReason(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, `"alg" parameter`):
-		return "the key's alg differs from the token's"
-	case strings.Contains(msg, `"use" parameter`):
-		return "the key's use is not sig"
-	default:
-		return "key lookup failed"
+// keyError explains why no key was found for kid.
+func (v *Validator) keyError(ctx context.Context, kid string, err error) error {
+	if p := v.lastRefreshErr.Load(); p != nil {
+		return refuse(ErrJWKSUnreachable, "JWKS unreachable: refreshing %s for kid %q failed (%s): check that the URL is reachable and serves a JWK Set", v.cfg.JWKSURL, clip(kid), fetchReason(*p))
 	}
+	if _, e := v.cached.KeyRead(ctx, kid); errors.Is(e, jwkset.ErrKeyNotFound) {
+		return refuse(ErrUnknownKey, "unknown kid: kid %q is not in the JWK Set at %s (refreshed at most every %s): publish the signing key there, and keep retired keys published until their tokens expire", clip(kid), v.cfg.JWKSURL, v.cfg.UnknownKIDRefreshInterval)
+	}
+	// The key exists but keyfunc refused it for this token (its alg or use).
+	return refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", clip(kid), err)
 }
 
-// mapError turns a golang-jwt error into our sentinels, with a message that
-// says what was found and what to do.
+// kidlessKeys returns the keys a token without a kid may be verified with:
+// the cached set's RSA keys of at least 2048 bits whose use (if any) is sig
+// and whose alg (if any) is RS256.
+func (v *Validator) kidlessKeys(ctx context.Context) (any, error) {
+	all, err := v.cached.KeyReadAll(ctx)
+	if err != nil {
+		return nil, refuse(ErrJWKSUnreachable, "JWKS unreachable: reading the JWK Set of %s: %v", v.cfg.JWKSURL, err)
+	}
+	var set jwt.VerificationKeySet
+	for _, j := range all {
+		m := j.Marshal()
+		pub, ok := j.Key().(*rsa.PublicKey)
+		if !ok || (m.USE != "" && m.USE != jwkset.UseSig) || (m.ALG != "" && m.ALG != jwkset.AlgRS256) {
+			continue
+		}
+		if (jwks.Key{ID: "kid-less", Public: pub}).Validate() != nil {
+			continue
+		}
+		set.Keys = append(set.Keys, pub)
+	}
+	if len(set.Keys) == 0 {
+		return nil, refuse(ErrUnknownKey, "unknown kid: the token has no kid and the JWKS at %s has no RS256 key of 2048 bits or more: put the signing key's kid in the token header", v.cfg.JWKSURL)
+	}
+	return set, nil
+}
+
+// mapError turns a golang-jwt error into ours, with a message that says what
+// was found and what to do.
 func (v *Validator) mapError(tok *jwt.Token, claims *externalClaims, err error) error {
-	// Errors we produced in keyfunc pass through.
-	for _, s := range []error{ErrMalformedToken, ErrUnknownKey, ErrJWKSUnreachable, ErrBadSignature} {
-		if errors.Is(err, s) {
-			return unwrapOurs(err, s)
-		}
+	var ours *tokenError
+	if errors.As(err, &ours) {
+		return ours // from keyfunc
 	}
 	if errors.Is(err, jwt.ErrTokenMalformed) {
-		return fmt.Errorf("%w: %s: pass the compact JWS exactly as issued", ErrMalformedToken, malformedReason(err))
+		return refuse(jwt.ErrTokenMalformed, "malformed: %v: the header and payload must be base64url JSON objects, with claims of the right types (sub a string, exp a number)", err)
 	}
-	if tok != nil {
-		if alg, _ := tok.Header["alg"].(string); alg != jwt.SigningMethodRS256.Alg() {
-			return fmt.Errorf("%w: the token's alg is %q: sign with RS256 (RSA 2048+ key)", ErrUnsupportedAlgorithm, clip(alg))
-		}
+	if alg := tokenAlg(tok); alg != jwt.SigningMethodRS256.Alg() {
+		return refuse(jwt.ErrTokenSignatureInvalid, "the token's alg is %q: sign with RS256 (an RSA key of 2048 bits or more)", clip(alg))
 	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return fmt.Errorf("%w: the token cannot be verified: sign with RS256", ErrUnsupportedAlgorithm)
+		return refuse(jwt.ErrTokenUnverifiable, "%v", err)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return fmt.Errorf("%w: the signature does not verify with the JWKS key %q: the token was signed by a different key or altered", ErrBadSignature, clip(headerKID(tok)))
+		return refuse(jwt.ErrTokenSignatureInvalid, "the signature does not verify with the JWKS key %q: the token was signed by a different key or altered", clip(headerKID(tok)))
 	}
-	// Claim failures: report every one that applies.
-	var errs []error
-	if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
-		var missing []string
-		if claims.Issuer == "" {
-			missing = append(missing, "iss")
-		}
-		if claims.ExpiresAt == nil {
-			missing = append(missing, "exp")
-		}
-		if v.cfg.Audience != "" && len(claims.Audience) == 0 {
-			missing = append(missing, "aud")
-		}
-		if len(missing) == 0 {
-			missing = append(missing, "a required claim")
-		}
-		errs = append(errs, fmt.Errorf("%w: %s absent: add it to the token (sub, exp and iss are required)", ErrMissingClaim, strings.Join(missing, ", ")))
-		if claims.Issuer == "" {
-			errs = append(errs, fmt.Errorf("%w: token has no iss, environment expects %q", ErrIssuerMismatch, v.cfg.Issuer))
-		}
-		if v.cfg.Audience != "" && len(claims.Audience) == 0 {
-			errs = append(errs, fmt.Errorf("%w: token has no aud, environment expects %q", ErrAudienceMismatch, v.cfg.Audience))
-		}
-	}
-	if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
-		errs = append(errs, fmt.Errorf("%w: token has %q, environment expects %q: iss must match the dashboard value exactly (scheme, host, path, trailing slash)", ErrIssuerMismatch, clip(claims.Issuer), v.cfg.Issuer))
-	}
-	if errors.Is(err, jwt.ErrTokenInvalidAudience) {
-		errs = append(errs, fmt.Errorf("%w: token has %q, environment expects %q", ErrAudienceMismatch, clipAll(claims.Audience), v.cfg.Audience))
-	}
-	if errors.Is(err, jwt.ErrTokenExpired) {
-		exp := "?"
-		if claims.ExpiresAt != nil {
-			exp = claims.ExpiresAt.UTC().Format(time.RFC3339)
-		}
-		errs = append(errs, fmt.Errorf("%w: exp %s is before now %s (leeway %s): issue a fresh token", ErrTokenExpired, exp, v.cfg.Now().UTC().Format(time.RFC3339), v.cfg.Leeway))
-	}
-	if errors.Is(err, jwt.ErrTokenNotValidYet) {
-		nbf := "?"
-		if claims.NotBefore != nil {
-			nbf = claims.NotBefore.UTC().Format(time.RFC3339)
-		}
-		errs = append(errs, fmt.Errorf("%w: nbf %s is after now %s (leeway %s): check the issuer's clock", ErrTokenNotYetValid, nbf, v.cfg.Now().UTC().Format(time.RFC3339), v.cfg.Leeway))
-	}
-	if claims.Subject == "" {
-		errs = append(errs, fmt.Errorf("%w: sub absent or empty: put your user id in sub", ErrMissingClaim))
-	}
+	errs := v.claimErrors(claims, err)
 	switch len(errs) {
 	case 0:
-		return fmt.Errorf("%w: the token's claims are invalid", ErrMalformedToken)
+		return refuse(jwt.ErrTokenInvalidClaims, "the token's claims are invalid: %v", err)
 	case 1:
 		return errs[0]
-	default:
-		return joinedError(errs)
 	}
+	return joinedError(errs)
 }
 
-// unwrapOurs digs our own error (with its message) out of golang-jwt's
-// wrapping, so the message stays short and tells the caller what to do.
-func unwrapOurs(err, sentinel error) error {
-	var found error
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil || found != nil {
-			return
-		}
-		if u, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, c := range u.Unwrap() {
-				walk(c)
-			}
-			return
-		}
-		if e != sentinel && errors.Is(e, sentinel) {
-			if _, isOurs := e.(*externalAuthError); !isOurs {
-				found = e
-				return
-			}
-		}
-		walk(errors.Unwrap(e))
+// claimErrors lists every claim problem golang-jwt reported, and an empty
+// sub, which it does not check.
+func (v *Validator) claimErrors(claims *externalClaims, err error) []error {
+	now := v.cfg.Now().UTC().Format(time.RFC3339)
+	var errs []error
+	if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
+		errs = append(errs, v.missingClaims(claims)...)
 	}
-	walk(err)
-	if found == nil {
-		return fmt.Errorf("%w", sentinel)
+	if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
+		errs = append(errs, refuse(jwt.ErrTokenInvalidIssuer, "iss mismatch: token has %q, environment expects %q: iss must match the dashboard value exactly (scheme, host, path, trailing slash)", clip(claims.Issuer), v.cfg.Issuer))
 	}
-	return found
+	if errors.Is(err, jwt.ErrTokenInvalidAudience) {
+		errs = append(errs, refuse(jwt.ErrTokenInvalidAudience, "aud mismatch: token has %q, environment expects %q", clipAll(claims.Audience), v.cfg.Audience))
+	}
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		errs = append(errs, refuse(jwt.ErrTokenExpired, "expired: exp %s is before now %s (leeway %s): issue a fresh token", dateOf(claims.ExpiresAt), now, v.cfg.Leeway))
+	}
+	if errors.Is(err, jwt.ErrTokenNotValidYet) {
+		errs = append(errs, refuse(jwt.ErrTokenNotValidYet, "not valid yet: nbf %s is after now %s (leeway %s): check the issuer's clock", dateOf(claims.NotBefore), now, v.cfg.Leeway))
+	}
+	if strings.TrimSpace(claims.Subject) == "" {
+		errs = append(errs, refuse(jwt.ErrTokenRequiredClaimMissing, "sub is absent or empty: put your user id in sub"))
+	}
+	return errs
+}
+
+// missingClaims reports the required claims golang-jwt found absent.
+func (v *Validator) missingClaims(claims *externalClaims) []error {
+	var missing []string
+	var errs []error
+	if claims.Issuer == "" {
+		missing = append(missing, "iss")
+		errs = append(errs, refuse(jwt.ErrTokenInvalidIssuer, "iss mismatch: token has no iss, environment expects %q", v.cfg.Issuer))
+	}
+	if claims.ExpiresAt == nil {
+		missing = append(missing, "exp")
+	}
+	if v.cfg.Audience != "" && len(claims.Audience) == 0 {
+		missing = append(missing, "aud")
+		errs = append(errs, refuse(jwt.ErrTokenInvalidAudience, "aud mismatch: token has no aud, environment expects %q", v.cfg.Audience))
+	}
+	if len(missing) == 0 {
+		missing = append(missing, "a required claim")
+	}
+	return append([]error{refuse(jwt.ErrTokenRequiredClaimMissing, "%s absent: add it to the token (sub, exp and iss are required)", strings.Join(missing, ", "))}, errs...)
+}
+
+func dateOf(d *jwt.NumericDate) string {
+	if d == nil {
+		return "?"
+	}
+	return d.UTC().Format(time.RFC3339)
 }
 
 // joinedError reports several causes in one line; errors.Is matches each.
@@ -582,18 +649,10 @@ func headerKID(tok *jwt.Token) string {
 	return kid
 }
 
-func malformedReason(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "invalid number of segments"):
-		return "not three dot-separated segments"
-	case strings.Contains(msg, "could not base64 decode header"), strings.Contains(msg, "could not JSON decode header"):
-		return "the header segment is not base64url JSON"
-	case strings.Contains(msg, "could not base64 decode claim"), strings.Contains(msg, "could not JSON decode claim"):
-		return "the payload segment is not base64url JSON, or a claim has the wrong type"
-	case strings.Contains(msg, "could not base64 decode signature"):
-		return "the signature segment is not base64url"
-	default:
-		return "not a valid JWT"
+func tokenAlg(tok *jwt.Token) string {
+	if tok == nil {
+		return jwt.SigningMethodRS256.Alg()
 	}
+	alg, _ := tok.Header["alg"].(string)
+	return alg
 }

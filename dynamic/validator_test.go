@@ -183,41 +183,41 @@ func TestValidatorRejects(t *testing.T) {
 		want  []error
 		msg   string // substring of the error text
 	}{
-		{"iss mismatch", noAud, rs(with(func(c jwt.MapClaims) { c["iss"] = "https://issuer.test/" })), []error{ErrIssuerMismatch},
+		{"iss mismatch", noAud, rs(with(func(c jwt.MapClaims) { c["iss"] = "https://issuer.test/" })), []error{jwt.ErrTokenInvalidIssuer},
 			`token has "https://issuer.test/", environment expects "https://issuer.test"`},
-		{"iss missing", noAud, rs(with(func(c jwt.MapClaims) { delete(c, "iss") })), []error{ErrMissingClaim, ErrIssuerMismatch}, "iss"},
-		{"sub missing", noAud, rs(with(func(c jwt.MapClaims) { delete(c, "sub") })), []error{ErrMissingClaim}, "sub"},
-		{"sub empty", noAud, rs(with(func(c jwt.MapClaims) { c["sub"] = "" })), []error{ErrMissingClaim}, "sub"},
-		{"exp missing", noAud, rs(with(func(c jwt.MapClaims) { delete(c, "exp") })), []error{ErrMissingClaim}, "exp"},
-		{"expired", noAud, rs(with(func(c jwt.MapClaims) { c["exp"] = testNow.Add(-time.Minute).Unix() })), []error{ErrTokenExpired}, "issue a fresh token"},
-		{"expired within leeway, no leeway", noLeeway, rs(with(func(c jwt.MapClaims) { c["exp"] = testNow.Add(-10 * time.Second).Unix() })), []error{ErrTokenExpired}, "exp"},
+		{"iss missing", noAud, rs(with(func(c jwt.MapClaims) { delete(c, "iss") })), []error{jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenInvalidIssuer}, "iss"},
+		{"sub missing", noAud, rs(with(func(c jwt.MapClaims) { delete(c, "sub") })), []error{jwt.ErrTokenRequiredClaimMissing}, "sub"},
+		{"sub empty", noAud, rs(with(func(c jwt.MapClaims) { c["sub"] = "" })), []error{jwt.ErrTokenRequiredClaimMissing}, "sub"},
+		{"exp missing", noAud, rs(with(func(c jwt.MapClaims) { delete(c, "exp") })), []error{jwt.ErrTokenRequiredClaimMissing}, "exp"},
+		{"expired", noAud, rs(with(func(c jwt.MapClaims) { c["exp"] = testNow.Add(-time.Minute).Unix() })), []error{jwt.ErrTokenExpired}, "issue a fresh token"},
+		{"expired within leeway, no leeway", noLeeway, rs(with(func(c jwt.MapClaims) { c["exp"] = testNow.Add(-10 * time.Second).Unix() })), []error{jwt.ErrTokenExpired}, "exp"},
 		{"expired and wrong iss", noAud, rs(with(func(c jwt.MapClaims) {
 			c["exp"] = testNow.Add(-time.Hour).Unix()
 			c["iss"] = "x"
-		})), []error{ErrTokenExpired, ErrIssuerMismatch}, "; "},
-		{"nbf in future", noAud, rs(with(func(c jwt.MapClaims) { c["nbf"] = testNow.Add(time.Hour).Unix() })), []error{ErrTokenNotYetValid}, "nbf"},
-		{"aud mismatch", withAud, rs(with(func(c jwt.MapClaims) { c["aud"] = "other" })), []error{ErrAudienceMismatch}, `environment expects "my-aud"`},
-		{"aud missing", withAud, rs(baseClaims()), []error{ErrAudienceMismatch, ErrMissingClaim}, "aud"},
+		})), []error{jwt.ErrTokenExpired, jwt.ErrTokenInvalidIssuer}, "; "},
+		{"nbf in future", noAud, rs(with(func(c jwt.MapClaims) { c["nbf"] = testNow.Add(time.Hour).Unix() })), []error{jwt.ErrTokenNotValidYet}, "nbf"},
+		{"aud mismatch", withAud, rs(with(func(c jwt.MapClaims) { c["aud"] = "other" })), []error{jwt.ErrTokenInvalidAudience}, `environment expects "my-aud"`},
+		{"aud missing", withAud, rs(baseClaims()), []error{jwt.ErrTokenInvalidAudience, jwt.ErrTokenRequiredClaimMissing}, "aud"},
 		{"unknown kid", noAud, sign(t, key, jwt.SigningMethodRS256, "nope", baseClaims()), []error{ErrUnknownKey}, `"nope"`},
-		{"bad signature (other key, same kid)", noAud, sign(t, other, jwt.SigningMethodRS256, "k1", baseClaims()), []error{ErrBadSignature}, "k1"},
-		{"tampered payload", noAud, parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://issuer.test","sub":"admin","exp":9999999999}`)) + "." + parts[2], []error{ErrBadSignature}, "signature"},
-		{"HS256", noAud, sign(t, []byte("secret-secret-secret-secret-1234"), jwt.SigningMethodHS256, "k1", baseClaims()), []error{ErrUnsupportedAlgorithm}, "HS256"},
-		{"RS384", noAud, sign(t, key, jwt.SigningMethodRS384, "k1", baseClaims()), []error{ErrUnsupportedAlgorithm}, "RS384"},
-		{"ES256", noAud, sign(t, ecKey, jwt.SigningMethodES256, "k1", baseClaims()), []error{ErrUnsupportedAlgorithm}, "ES256"},
-		{"alg none", noAud, sign(t, jwt.UnsafeAllowNoneSignatureType, jwt.SigningMethodNone, "k1", baseClaims()), []error{ErrUnsupportedAlgorithm}, "none"},
-		{"alg unknown", noAud, base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"XX1","kid":"k1"}`)) + "." + parts[1] + "." + parts[2], []error{ErrUnsupportedAlgorithm}, "XX1"},
-		{"empty", noAud, "", []error{ErrMalformedToken}, "empty"},
-		{"garbage", noAud, "not-a-jwt", []error{ErrMalformedToken}, "three"},
-		{"two segments", noAud, parts[0] + "." + parts[1], []error{ErrMalformedToken}, "three"},
-		{"bad base64 payload", noAud, parts[0] + ".!!!." + parts[2], []error{ErrMalformedToken}, "payload"},
-		{"numeric sub", noAud, rs(with(func(c jwt.MapClaims) { c["sub"] = 42 })), []error{ErrMalformedToken}, "payload"},
-		{"string exp", noAud, rs(with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })), []error{ErrMalformedToken}, "payload"},
+		{"bad signature (other key, same kid)", noAud, sign(t, other, jwt.SigningMethodRS256, "k1", baseClaims()), []error{jwt.ErrTokenSignatureInvalid}, "k1"},
+		{"tampered payload", noAud, parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://issuer.test","sub":"admin","exp":9999999999}`)) + "." + parts[2], []error{jwt.ErrTokenSignatureInvalid}, "signature"},
+		{"HS256", noAud, sign(t, []byte("secret-secret-secret-secret-1234"), jwt.SigningMethodHS256, "k1", baseClaims()), []error{jwt.ErrTokenSignatureInvalid}, "HS256"},
+		{"RS384", noAud, sign(t, key, jwt.SigningMethodRS384, "k1", baseClaims()), []error{jwt.ErrTokenSignatureInvalid}, "RS384"},
+		{"ES256", noAud, sign(t, ecKey, jwt.SigningMethodES256, "k1", baseClaims()), []error{jwt.ErrTokenSignatureInvalid}, "ES256"},
+		{"alg none", noAud, sign(t, jwt.UnsafeAllowNoneSignatureType, jwt.SigningMethodNone, "k1", baseClaims()), []error{jwt.ErrTokenSignatureInvalid}, "none"},
+		{"alg unknown", noAud, base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"XX1","kid":"k1"}`)) + "." + parts[1] + "." + parts[2], []error{jwt.ErrTokenSignatureInvalid}, "XX1"},
+		{"empty", noAud, "", []error{jwt.ErrTokenMalformed}, "empty"},
+		{"garbage", noAud, "not-a-jwt", []error{jwt.ErrTokenMalformed}, "three"},
+		{"two segments", noAud, parts[0] + "." + parts[1], []error{jwt.ErrTokenMalformed}, "three"},
+		{"bad base64 payload", noAud, parts[0] + ".!!!." + parts[2], []error{jwt.ErrTokenMalformed}, "payload"},
+		{"numeric sub", noAud, rs(with(func(c jwt.MapClaims) { c["sub"] = 42 })), []error{jwt.ErrTokenMalformed}, "payload"},
+		{"string exp", noAud, rs(with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })), []error{jwt.ErrTokenMalformed}, "payload"},
 		{"numeric kid", noAud, func() string {
 			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, baseClaims())
 			tok.Header["kid"] = 7
 			s, _ := tok.SignedString(key)
 			return s
-		}(), []error{ErrMalformedToken}, "kid"},
+		}(), []error{jwt.ErrTokenMalformed}, "kid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,18 +243,25 @@ func TestValidatorRejects(t *testing.T) {
 	}
 }
 
-func TestValidatorSentinelsDistinct(t *testing.T) {
-	all := []error{ErrMalformedToken, ErrUnsupportedAlgorithm, ErrJWKSUnreachable, ErrUnknownKey, ErrBadSignature,
-		ErrIssuerMismatch, ErrAudienceMismatch, ErrTokenExpired, ErrTokenNotYetValid, ErrMissingClaim}
-	for i, a := range all {
-		if !errors.Is(a, ErrInvalidExternalAuth) {
-			t.Errorf("%v does not match ErrInvalidExternalAuth", a)
+// TestValidatorErrorKindsDistinct: every kind of refusal matches
+// ErrInvalidExternalAuth and its own kind, and no other kind.
+func TestValidatorErrorKindsDistinct(t *testing.T) {
+	kinds := []error{jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid, jwt.ErrTokenUnverifiable, ErrJWKSUnreachable, ErrUnknownKey,
+		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenInvalidAudience, jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet, jwt.ErrTokenRequiredClaimMissing,
+		jwt.ErrTokenInvalidSubject}
+	for i, kind := range kinds {
+		err := refuse(kind, "detail")
+		if !errors.Is(err, ErrInvalidExternalAuth) || !errors.Is(err, kind) {
+			t.Errorf("refuse(%v) does not match ErrInvalidExternalAuth and its kind", kind)
 		}
-		for k, b := range all {
-			if i != k && errors.Is(a, b) {
-				t.Errorf("%v matches %v", a, b)
+		for k, other := range kinds {
+			if i != k && errors.Is(err, other) {
+				t.Errorf("refuse(%v) matches %v", kind, other)
 			}
 		}
+	}
+	if errors.Is(ErrMissingScope, ErrInvalidExternalAuth) {
+		t.Error("ErrMissingScope matches ErrInvalidExternalAuth: Dynamic answers invalid_scopes for it")
 	}
 }
 
@@ -263,11 +270,11 @@ func TestValidatorLeewayDefault(t *testing.T) {
 	j := newTestJWKS(t)
 	j.set("k1", &key.PublicKey)
 	v := newTestValidator(t, j, nil)
-	if v.Config().Leeway != DefaultLeeway {
-		t.Fatalf("leeway = %s", v.Config().Leeway)
+	if v.config().Leeway != defaultLeeway {
+		t.Fatalf("leeway = %s", v.config().Leeway)
 	}
 	c := baseClaims()
-	c["exp"] = testNow.Add(-DefaultLeeway + time.Second).Unix()
+	c["exp"] = testNow.Add(-defaultLeeway + time.Second).Unix()
 	if _, err := v.Validate(context.Background(), sign(t, key, jwt.SigningMethodRS256, "k1", c)); err != nil {
 		t.Fatalf("token expired within leeway rejected: %v", err)
 	}
@@ -527,7 +534,7 @@ func ExampleValidator_Validate() {
 	fmt.Println(claims.Subject, err)
 
 	_, err = v.Validate(context.Background(), mint("https://demo-jwt-provider.example.com/"))
-	fmt.Println(errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrInvalidExternalAuth))
+	fmt.Println(errors.Is(err, jwt.ErrTokenInvalidIssuer), errors.Is(err, ErrInvalidExternalAuth))
 	// Output:
 	// user-123 <nil>
 	// true true
@@ -553,7 +560,7 @@ func BenchmarkFloor_JWTParse(b *testing.B) {
 	key := rsaKey(b)
 	tok := sign(b, key, jwt.SigningMethodRS256, "k1", baseClaims())
 	p := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(testIssuer),
-		jwt.WithExpirationRequired(), jwt.WithLeeway(DefaultLeeway), jwt.WithTimeFunc(func() time.Time { return testNow }))
+		jwt.WithExpirationRequired(), jwt.WithLeeway(defaultLeeway), jwt.WithTimeFunc(func() time.Time { return testNow }))
 	kf := func(*jwt.Token) (any, error) { return &key.PublicKey, nil }
 	for b.Loop() {
 		var c externalClaims

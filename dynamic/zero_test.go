@@ -2,33 +2,33 @@ package dynamic
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 )
 
-// TestZeroValuesDoNotPanic: zero DeviceKeys and Validators give errors. A
-// zero DeviceKey in a Client used to be accepted and then panic in the
-// background nonce-pool refill, killing the process.
+// TestZeroValuesDoNotPanic: zero keys, Clients and Validators give errors.
+// A zero device key in a Client used to be accepted and then panic in the
+// background nonce-pool refill, killing the process; NewClient now refuses
+// it before any request.
 func TestZeroValuesDoNotPanic(t *testing.T) {
 	ctx := context.Background()
-	var zk DeviceKey
-	if _, err := zk.SignNonce("n"); err == nil {
-		t.Error("zero DeviceKey signed")
-	}
-	var nk *DeviceKey
-	if _, err := nk.SignNonce("n"); err == nil {
-		t.Error("nil DeviceKey signed")
-	}
 	var zv Validator
 	if _, err := zv.Validate(ctx, "a.b.c"); err == nil {
 		t.Error("zero Validator validated")
 	}
 	zv.Close()
+	var zc Client
+	if _, err := zc.SignInWithExternalJWT(ctx, "a.b.c", nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("zero Client signed in: %v", err)
+	}
+	var nc *Client
+	if err := nc.Prefetch(ctx); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("nil Client prefetched: %v", err)
+	}
 
-	// A server that would hand out nonces: the client must refuse its
-	// configuration before any request.
 	var hits int
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits++
@@ -36,15 +36,12 @@ func TestZeroValuesDoNotPanic(t *testing.T) {
 		_, _ = w.Write([]byte(`{"nonces":["abc"],"security":{"auth":{"storage":["localstorage"]}}}`))
 	}))
 	defer srv.Close()
-	for _, c := range []*Client{
-		{EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9", BaseURL: srv.URL, DeviceKey: &DeviceKey{}},
-		{EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9", BaseURL: srv.URL, SessionKey: &DeviceKey{}},
+	for name, cfg := range map[string]Config{
+		"zero device key":  {EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9", BaseURL: srv.URL, DeviceKey: &ecdsa.PrivateKey{}},
+		"zero session key": {EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9", BaseURL: srv.URL, SessionKey: &ecdsa.PrivateKey{}},
 	} {
-		if err := c.Prefetch(ctx); !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("Prefetch with a zero key: %v", err)
-		}
-		if _, err := c.SignInWithExternalJWT(ctx, "a.b.c", nil); !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("sign-in with a zero key: %v", err)
+		if c, err := NewClient(cfg); c != nil || !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: NewClient = %v, %v", name, c, err)
 		}
 	}
 	if hits != 0 {

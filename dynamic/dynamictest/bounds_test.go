@@ -19,14 +19,14 @@ func TestNonceStoreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.SeedNonces("first")
-	batch := make([]string, MaxOutstandingNonces)
+	fake.seedNonces("first")
+	batch := make([]string, maxOutstandingNonces)
 	for i := range batch {
 		batch[i] = fmt.Sprintf("n%d", i)
 	}
-	fake.SeedNonces(batch...)
-	if n := fake.nonces.len(); n > MaxOutstandingNonces {
-		t.Fatalf("%d outstanding nonces, want at most %d", n, MaxOutstandingNonces)
+	fake.seedNonces(batch...)
+	if n := fake.nonces.len(); n > maxOutstandingNonces {
+		t.Fatalf("%d outstanding nonces, want at most %d", n, maxOutstandingNonces)
 	}
 	if err := fake.consumeNonce("first"); err == nil {
 		t.Error("the oldest nonce survived the bound")
@@ -35,9 +35,9 @@ func TestNonceStoreBounded(t *testing.T) {
 		t.Errorf("newest nonce: %v", err)
 	}
 	// Issue and spend many nonces: the order list stays proportional.
-	for i := 0; i < 3*MaxOutstandingNonces; i++ {
+	for i := 0; i < 3*maxOutstandingNonces; i++ {
 		n := fmt.Sprintf("u%d", i)
-		fake.SeedNonces(n)
+		fake.seedNonces(n)
 		if err := fake.consumeNonce(n); err != nil {
 			t.Fatal(err)
 		}
@@ -55,23 +55,23 @@ func TestNonceStoreExpiresOldest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.SeedNonces("a", "b")
+	fake.seedNonces("a", "b")
 	now = now.Add(2 * time.Minute)
-	fake.SeedNonces("c")
+	fake.seedNonces("c")
 	if n := fake.nonces.len(); n != 1 {
 		t.Errorf("%d outstanding nonces after expiry, want 1", n)
 	}
 }
 
 // TestRequestLogBoundedInBytes: large bodies cannot make the request log
-// hold more than MaxLoggedBytes.
+// hold more than maxLoggedBytes.
 func TestRequestLogBoundedInBytes(t *testing.T) {
 	fake, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := bytes.Repeat([]byte("x"), MaxBodyBytes)
-	n := 2 * MaxLoggedBytes / MaxBodyBytes
+	big := bytes.Repeat([]byte("x"), maxBodyBytes)
+	n := 2 * maxLoggedBytes / maxBodyBytes
 	for i := 0; i < n; i++ {
 		r := httptest.NewRequest("POST", "/api/v0/sdk/"+fake.EnvironmentID()+"/externalAuth/signin", bytes.NewReader(big))
 		fake.ServeHTTP(httptest.NewRecorder(), r)
@@ -81,15 +81,15 @@ func TestRequestLogBoundedInBytes(t *testing.T) {
 	for _, r := range reqs {
 		total += len(r.Body)
 	}
-	if total > MaxLoggedBytes {
-		t.Errorf("request log holds %d body bytes, want at most %d", total, MaxLoggedBytes)
+	if total > maxLoggedBytes {
+		t.Errorf("request log holds %d body bytes, want at most %d", total, maxLoggedBytes)
 	}
 	if len(reqs) == 0 || reqs[len(reqs)-1].Status != http.StatusForbidden {
 		t.Errorf("latest request missing from the log or without status: %d entries", len(reqs))
 	}
-	fake.ResetRequests()
+	fake.resetRequests()
 	if fake.logBytes != 0 || len(fake.Requests()) != 0 {
-		t.Errorf("ResetRequests left %d bytes", fake.logBytes)
+		t.Errorf("resetRequests left %d bytes", fake.logBytes)
 	}
 }
 
@@ -103,8 +103,8 @@ func TestZeroServer(t *testing.T) {
 			t.Errorf("%s: %d", path, w.Code)
 		}
 	}
-	s.SeedNonces("x")
-	s.FailNext(EndpointSettings, 500, "", nil)
+	s.seedNonces("x")
+	s.FailNext(string(endpointSettings), 500, "", nil)
 	s.Close()
 }
 
@@ -141,19 +141,19 @@ func TestUsersAndJTIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < MaxUsers; i++ {
+	for i := 0; i < maxUsers; i++ {
 		fake.users[fmt.Sprint(i)] = "sub"
 	}
-	resp, _ := fake.session(httptest.NewRequest("POST", "/", nil), fake.Config(), &dynamic.ExternalClaims{Subject: "newcomer"}, "")
-	if n := len(fake.users); n > MaxUsers {
-		t.Errorf("%d users remembered, want at most %d", n, MaxUsers)
+	resp, _ := fake.session(httptest.NewRequest("POST", "/", nil), fake.config(), &dynamic.ExternalClaims{Subject: "newcomer"}, "")
+	if n := len(fake.users); n > maxUsers {
+		t.Errorf("%d users remembered, want at most %d", n, maxUsers)
 	}
 	if !resp.User.NewUser || fake.users[fake.UserID("newcomer")] != "newcomer" {
 		t.Errorf("newcomer not remembered as a new user: %+v", resp.User)
 	}
 
 	now := fake.now()
-	for i := 0; i < MaxUsedJTIs; i++ {
+	for i := 0; i < maxUsedJTIs; i++ {
 		fake.jtis[fmt.Sprint(i)] = now.Add(time.Hour)
 	}
 	if err := fake.useJTI("fresh", now.Add(time.Hour)); !errors.Is(err, errJTIsFull) {

@@ -7,7 +7,7 @@
 //	GET     settings                 project settings (security.externalAuth, security.auth.storage)
 //	GET     nonces?count=N           N (1..5) single-use nonces, 32 lower-case hex characters
 //	GET     nonce                    one nonce
-//	POST    externalAuth/signin      external-JWT sign-in → VerifyResponse
+//	POST    externalAuth/signin      external-JWT sign-in → verifyResponse
 //	POST    externalAuth/verify      step-up assertion → elevatedAccessToken
 //	GET     .well-known/jwks(.json)  the fake's own signing key
 //	OPTIONS (any)                    CORS preflight
@@ -16,7 +16,7 @@
 // the configured JWKS URL over HTTP (so an unreachable JWKS, an unknown kid,
 // a wrong iss ... fail as they would at Dynamic), and, unless the environment
 // is cookie-based, requires the x-dynamic-device-* headers and checks the
-// signature with [dynamic.VerifyDeviceSignature] over a nonce the fake issued
+// signature with [wire.VerifyDeviceSignature] over a nonce the fake issued
 // (or was seeded with), each nonce usable once. The external sub maps to a
 // stable Dynamic user id; the answer carries a Dynamic access token
 // (minifiedJwt) and jwt signed RS256 by the fake's own key.
@@ -42,8 +42,8 @@
 //     {"error": "<cause>"}; a malformed sessionPublicKey answers 422 with
 //     code invalid_session_public_key.
 //   - Nonces live 24 hours (the SDK's pool lifetime); sessions 2 hours.
-//   - Memory is bounded for long-running use: see MaxLoggedRequests,
-//     MaxLoggedBytes, MaxOutstandingNonces, MaxUsers and MaxUsedJTIs.
+//   - Memory is bounded for long-running use: see maxLoggedRequests,
+//     maxLoggedBytes, maxOutstandingNonces, maxUsers and maxUsedJTIs.
 //   - The user id is a name-based (version 5 layout) UUID of the
 //     environment id and the external sub, so it is stable across servers.
 //   - An "email" verified credential is added only when the email is
@@ -52,7 +52,7 @@
 //   - Step-up needs a bearer access token minted by this fake, an assertion
 //     whose sub is the signed-in user's external id, a non-empty scope (else
 //     422 invalid_scopes) and a jti not used before; the elevated token lives
-//     until the assertion's exp, at most MaxElevatedTTL.
+//     until the assertion's exp, at most maxElevatedTTL.
 //   - In cookie mode minifiedJwt and jwt are left out of the body (as the API
 //     model documents) and the access token is set as cookie
 //     DYNAMIC_JWT_TOKEN instead; step-up accepts that cookie as the bearer.
@@ -87,30 +87,30 @@ const DefaultEnvironmentID = "2762a57b-faa4-41ce-9f16-abff9300e2c9"
 
 // Defaults for the lifetimes the fake applies.
 const (
-	DefaultNonceTTL   = 24 * time.Hour
-	DefaultSessionTTL = 2 * time.Hour
-	// MaxBodyBytes caps request bodies.
-	MaxBodyBytes = 1 << 20
-	// MaxNoncesPerRequest is the API's limit for GET nonces?count=N.
-	MaxNoncesPerRequest = 5
-	// MaxLoggedRequests bounds the request log of a long-running fake: when
+	defaultNonceTTL   = 24 * time.Hour
+	defaultSessionTTL = 2 * time.Hour
+	// maxBodyBytes caps request bodies.
+	maxBodyBytes = 1 << 20
+	// maxNoncesPerRequest is the API's limit for GET nonces?count=N.
+	maxNoncesPerRequest = 5
+	// maxLoggedRequests bounds the request log of a long-running fake: when
 	// it is full, the older half is dropped.
-	MaxLoggedRequests = 1000
-	// MaxLoggedBytes bounds the memory the request log holds (bodies,
+	maxLoggedRequests = 1000
+	// maxLoggedBytes bounds the memory the request log holds (bodies,
 	// headers, paths): past it, the oldest entries are dropped until the log
 	// holds at most half of it.
-	MaxLoggedBytes = 16 << 20
-	// MaxOutstandingNonces bounds the nonces issued (or seeded) and not yet
+	maxLoggedBytes = 16 << 20
+	// maxOutstandingNonces bounds the nonces issued (or seeded) and not yet
 	// used or expired; past it the oldest are forgotten, as if expired.
-	MaxOutstandingNonces = 10000
-	// MaxUsers bounds the users the fake remembers (for newUser and
+	maxOutstandingNonces = 10000
+	// maxUsers bounds the users the fake remembers (for newUser and
 	// step-up); when a new user would exceed it, the fake forgets them all:
 	// they count as new again and must sign in again before a step-up.
-	MaxUsers = 100000
-	// MaxUsedJTIs bounds the step-up jtis kept for replay protection (each
+	maxUsers = 100000
+	// maxUsedJTIs bounds the step-up jtis kept for replay protection (each
 	// until an hour after its assertion's exp); when that many are kept,
 	// step-up answers 429 too_many_requests.
-	MaxUsedJTIs = 100000
+	maxUsedJTIs = 100000
 )
 
 // Config configures the fake environment; it mirrors the dashboard's
@@ -152,10 +152,10 @@ type Config struct {
 	// (see dynamic.ValidatorConfig.Leeway).
 	Leeway time.Duration
 	// NonceTTL is how long an issued or seeded nonce stays usable; zero means
-	// DefaultNonceTTL.
+	// defaultNonceTTL.
 	NonceTTL time.Duration
 	// SessionTTL is the lifetime of the sessions the fake mints; zero means
-	// DefaultSessionTTL.
+	// defaultSessionTTL.
 	SessionTTL time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -182,10 +182,10 @@ func (c *Config) normalize() error {
 		}
 	}
 	if c.NonceTTL <= 0 {
-		c.NonceTTL = DefaultNonceTTL
+		c.NonceTTL = defaultNonceTTL
 	}
 	if c.SessionTTL <= 0 {
-		c.SessionTTL = DefaultSessionTTL
+		c.SessionTTL = defaultSessionTTL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -198,14 +198,14 @@ func (c *Config) normalize() error {
 // it, so the client and the fake cannot disagree.
 func (c *Config) projectSettings() *dynamic.ProjectSettings {
 	ps := &dynamic.ProjectSettings{}
-	ea := &ps.Security.ExternalAuth
+	ea := &ps.ExternalAuth
 	if !c.Disabled {
 		ea.Iss, ea.JWKSURL = c.Issuer, c.JWKSURL
 	}
 	ea.Aud, ea.CookieName, ea.AssumeEmailVerified = c.Audience, c.CookieName, c.AssumeEmailVerified
-	ps.Security.Auth.Storage = []string{"localstorage"}
+	ps.Storage = []string{"localstorage"}
 	if c.CookieStorage {
-		ps.Security.Auth.Storage = []string{"cookie"}
+		ps.Storage = []string{"cookie"}
 	}
 	return ps
 }
@@ -220,7 +220,7 @@ type Request struct {
 	Path   string      // URL path as received, prefix included
 	Query  url.Values  // parsed query
 	Header http.Header // request headers (a copy)
-	Body   []byte      // body, at most MaxBodyBytes
+	Body   []byte      // body, at most maxBodyBytes
 	Time   time.Time   // arrival, by Config.Now
 	// Status is the status code the fake answered (0 while in progress).
 	Status int
@@ -228,17 +228,17 @@ type Request struct {
 	seq uint64
 }
 
-// Endpoint names a route for error injection.
-type Endpoint string
+// endpoint names a route for error injection.
+type endpoint string
 
 // Endpoints that FailNext can target.
 const (
-	EndpointSettings Endpoint = "settings"
-	EndpointNonces   Endpoint = "nonces"
-	EndpointNonce    Endpoint = "nonce"
-	EndpointSignIn   Endpoint = "externalAuth/signin"
-	EndpointVerify   Endpoint = "externalAuth/verify"
-	EndpointJWKS     Endpoint = ".well-known/jwks"
+	endpointSettings endpoint = "settings"
+	endpointNonces   endpoint = "nonces"
+	endpointNonce    endpoint = "nonce"
+	endpointSignIn   endpoint = "externalAuth/signin"
+	endpointVerify   endpoint = "externalAuth/verify"
+	endpointJWKS     endpoint = ".well-known/jwks"
 )
 
 type injected struct {
@@ -257,7 +257,7 @@ type Server struct {
 	requests []Request
 	logBytes int // sum of requestSize over requests
 	seq      uint64
-	failNext map[Endpoint][]injected
+	failNext map[endpoint][]injected
 
 	vmu        sync.Mutex // serialises validator creation (network I/O)
 	validator  *dynamic.Validator
@@ -291,7 +291,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		jtis:     map[string]time.Time{},
 		users:    map[string]string{},
-		failNext: map[Endpoint][]injected{},
+		failNext: map[endpoint][]injected{},
 		key:      key,
 		kid:      "dynamictest-" + base64.RawURLEncoding.EncodeToString(sum[:8]),
 	}, nil
@@ -327,8 +327,8 @@ func (s *Server) EnvironmentID() string {
 	return s.cfg.EnvironmentID
 }
 
-// Config returns a copy of the current configuration.
-func (s *Server) Config() Config {
+// config returns a copy of the current configuration.
+func (s *Server) config() Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cfg
@@ -349,14 +349,14 @@ func (s *Server) Configure(fn func(*Config)) error {
 	return nil
 }
 
-// SetConfig replaces the configuration; see Configure.
-func (s *Server) SetConfig(cfg Config) error {
+// setConfig replaces the configuration; see Configure.
+func (s *Server) setConfig(cfg Config) error {
 	return s.Configure(func(c *Config) { *c = cfg })
 }
 
-// SeedNonces makes nonces usable for one sign-in each, as if the fake had
+// seedNonces makes nonces usable for one sign-in each, as if the fake had
 // issued them (used to replay recorded requests).
-func (s *Server) SeedNonces(nonces ...string) {
+func (s *Server) seedNonces(nonces ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
@@ -365,31 +365,45 @@ func (s *Server) SeedNonces(nonces ...string) {
 	}
 }
 
-// FailNext makes the next request to endpoint answer status with the given
-// content type and body verbatim. Calls queue up.
+// FailNext makes the next request to route answer status with the given
+// content type and body verbatim; route is the path after
+// /sdk/{environmentId}/: "settings", "nonces", "nonce",
+// "externalAuth/signin", "externalAuth/verify" or ".well-known/jwks". Calls
+// queue up.
 //
-// For EndpointSignIn and EndpointVerify the request is checked as usual
-// first (device signature and nonce, external JWT, bearer token) and the
-// injected answer replaces only the success answer, as when Dynamic accepts
-// the request and then fails; a request that fails its checks is answered
-// normally and leaves the injection queued. For the other endpoints the
-// injected answer is given without processing.
-func (s *Server) FailNext(endpoint Endpoint, status int, contentType string, body []byte) {
+// For externalAuth/signin and externalAuth/verify the request is checked as
+// usual first (device signature and nonce, external JWT, bearer token) and
+// the injected answer replaces only the success answer, as when Dynamic
+// accepts the request and then fails; a request that fails its checks is
+// answered normally and leaves the injection queued. For the other routes
+// the injected answer is given without processing. An unknown route is
+// refused with an error.
+func (s *Server) FailNext(route string, status int, contentType string, body []byte) error {
+	ep := endpoint(route)
+	switch ep {
+	case endpointSettings, endpointNonces, endpointNonce, endpointSignIn, endpointVerify, endpointJWKS:
+	default:
+		return fmt.Errorf("dynamictest: FailNext: unknown route %q: use settings, nonces, nonce, externalAuth/signin, externalAuth/verify or .well-known/jwks", route)
+	}
+	if status < 100 || status > 999 {
+		return fmt.Errorf("dynamictest: FailNext: status %d is not an HTTP status", status)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failNext == nil {
-		s.failNext = map[Endpoint][]injected{}
+		s.failNext = map[endpoint][]injected{}
 	}
-	s.failNext[endpoint] = append(s.failNext[endpoint], injected{status, contentType, append([]byte(nil), body...)})
+	s.failNext[ep] = append(s.failNext[ep], injected{status, contentType, append([]byte(nil), body...)})
+	return nil
 }
 
-// FailNextSignIn is FailNext(EndpointSignIn, ...).
-func (s *Server) FailNextSignIn(status int, contentType string, body []byte) {
-	s.FailNext(EndpointSignIn, status, contentType, body)
+// failNextSignIn is FailNext(endpointSignIn, ...).
+func (s *Server) failNextSignIn(status int, contentType string, body []byte) {
+	_ = s.FailNext(string(endpointSignIn), status, contentType, body)
 }
 
 // Requests returns a copy of the request log (the last requests, at most
-// MaxLoggedRequests), oldest first.
+// maxLoggedRequests), oldest first.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -398,8 +412,8 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-// ResetRequests clears the request log.
-func (s *Server) ResetRequests() {
+// resetRequests clears the request log.
+func (s *Server) resetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.requests)
@@ -425,12 +439,12 @@ func fieldsSize(m map[string][]string) int {
 }
 
 // logLocked appends r to the request log, first dropping the oldest entries
-// if the log is over MaxLoggedRequests or MaxLoggedBytes.
+// if the log is over maxLoggedRequests or maxLoggedBytes.
 func (s *Server) logLocked(r Request) {
 	size := requestSize(&r)
-	if len(s.requests) >= MaxLoggedRequests || s.logBytes+size > MaxLoggedBytes {
+	if len(s.requests) >= maxLoggedRequests || s.logBytes+size > maxLoggedBytes {
 		drop := 0
-		for drop < len(s.requests) && (len(s.requests)-drop > MaxLoggedRequests/2 || s.logBytes+size > MaxLoggedBytes/2) {
+		for drop < len(s.requests) && (len(s.requests)-drop > maxLoggedRequests/2 || s.logBytes+size > maxLoggedBytes/2) {
 			s.logBytes -= requestSize(&s.requests[drop])
 			drop++
 		}
@@ -441,7 +455,7 @@ func (s *Server) logLocked(r Request) {
 	s.logBytes += size
 }
 
-// nonceStore holds the outstanding nonces, bounded by MaxOutstandingNonces.
+// nonceStore holds the outstanding nonces, bounded by maxOutstandingNonces.
 type nonceStore struct {
 	exp   map[string]time.Time // nonce → expiry
 	order []string             // insertion order; may hold used nonces
@@ -456,7 +470,7 @@ func (st *nonceStore) add(n string, now, exp time.Time) {
 	for len(st.order) > 0 {
 		old := st.order[0]
 		e, ok := st.exp[old]
-		if ok && !now.After(e) && len(st.exp) < MaxOutstandingNonces {
+		if ok && !now.After(e) && len(st.exp) < maxOutstandingNonces {
 			break
 		}
 		delete(st.exp, old)
@@ -491,9 +505,9 @@ func (st *nonceStore) use(n string) (time.Time, bool) {
 // len reports the number of outstanding nonces.
 func (st *nonceStore) len() int { return len(st.exp) }
 
-// SigningKey returns the public key the fake signs its tokens with (also
+// signingKey returns the public key the fake signs its tokens with (also
 // served at /sdk/{env}/.well-known/jwks).
-func (s *Server) SigningKey() (kid string, pub *rsa.PublicKey) { return s.kid, &s.key.PublicKey }
+func (s *Server) signingKey() (kid string, pub *rsa.PublicKey) { return s.kid, &s.key.PublicKey }
 
 // UserID returns the Dynamic user id the fake assigns to an external sub.
 func (s *Server) UserID(sub string) string {
@@ -565,16 +579,16 @@ func (s *Server) validatorFor(r *http.Request, cfg Config) (*dynamic.Validator, 
 	return v, nil
 }
 
-// readBody reads at most MaxBodyBytes.
+// readBody reads at most maxBodyBytes.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading body: %w", err)
 	}
-	if len(b) > MaxBodyBytes {
+	if len(b) > maxBodyBytes {
 		return nil, errBodyTooLarge
 	}
 	return b, nil

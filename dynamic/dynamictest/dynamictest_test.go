@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/extauth/extauth/dynamic"
+	"github.com/extauth/extauth/dynamic/internal/wire"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -83,7 +84,20 @@ func (ti *testIssuer) mint(t testing.TB, mod func(jwt.MapClaims)) string {
 }
 
 func newClient(fake *Server) *dynamic.Client {
-	return &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL()}
+	c, err := dynamic.NewClient(dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL()})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func mustClient(t testing.TB, cfg dynamic.Config) *dynamic.Client {
+	t.Helper()
+	c, err := dynamic.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestClientSignInAndStepUp(t *testing.T) {
@@ -100,7 +114,7 @@ func TestClientSignInAndStepUp(t *testing.T) {
 		!sess.User.NewUser || sess.User.Email != "alice@example.test" || sess.User.Scope != "user:basic" {
 		t.Fatalf("user = %+v", sess.User)
 	}
-	if d := time.Until(sess.ExpiresAt); d < DefaultSessionTTL-time.Minute || d > DefaultSessionTTL+time.Minute {
+	if d := time.Until(sess.ExpiresAt); d < defaultSessionTTL-time.Minute || d > defaultSessionTTL+time.Minute {
 		t.Fatalf("expiresAt in %s", d)
 	}
 	// The access token verifies with the fake's published JWKS.
@@ -110,7 +124,7 @@ func TestClientSignInAndStepUp(t *testing.T) {
 	}
 	jwksBody, _ := io.ReadAll(jwksResp.Body)
 	jwksResp.Body.Close()
-	kid, pub := fake.SigningKey()
+	kid, pub := fake.signingKey()
 	if !strings.Contains(string(jwksBody), kid) || !strings.Contains(string(jwksBody), base64.RawURLEncoding.EncodeToString(pub.N.Bytes())) {
 		t.Fatalf("jwks = %s", jwksBody)
 	}
@@ -155,7 +169,7 @@ func TestClientSignInAndStepUp(t *testing.T) {
 	}
 	noScope := ti.mint(t, func(c jwt.MapClaims) { c["jti"] = "a-3" })
 	var apiErr *dynamic.APIError
-	if _, err := client.RequestElevatedToken(ctx, noScope, sess.AccessToken); !errors.As(err, &apiErr) || apiErr.Code != CodeInvalidScopes {
+	if _, err := client.RequestElevatedToken(ctx, noScope, sess.AccessToken); !errors.As(err, &apiErr) || apiErr.Code != wire.CodeInvalidScopes {
 		t.Fatalf("no scope: err = %v", err)
 	}
 	okAssertion := ti.mint(t, func(c jwt.MapClaims) { c["scope"] = "wallet:export"; c["jti"] = "a-4" })
@@ -202,12 +216,12 @@ func deviceHeaders(t *testing.T, fake *Server) []string {
 	t.Helper()
 	_, _, m := raw(t, fake, "GET", "/nonce", nil)
 	nonce, _ := m["nonce"].(string)
-	k, _ := dynamic.NewDeviceKey()
+	k, _ := wire.NewDeviceKey(nil, "test")
 	sig, err := k.SignNonce(nonce)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []string{dynamic.HeaderDeviceNonce, nonce, dynamic.HeaderDevicePublicKey, k.PublicKeyHex(), dynamic.HeaderDeviceSignedNonce, sig}
+	return []string{wire.HeaderDeviceNonce, nonce, wire.HeaderDevicePublicKey, k.PublicKeyHex(), wire.HeaderDeviceSignedNonce, sig}
 }
 
 func body(tok string) []byte { b, _ := json.Marshal(map[string]string{"jwt": tok}); return b }
@@ -228,22 +242,22 @@ func TestSignInErrors(t *testing.T) {
 	}{
 		{"ok", body(good), true, nil, 200, "", ""},
 		{"iss mismatch", body(ti.mint(t, func(c jwt.MapClaims) { c["iss"] = "https://idp.example.test/" })), true, nil,
-			422, CodeInvalidExternalAuth, `iss mismatch: token has "https://idp.example.test/", environment expects "https://idp.example.test"`},
-		{"expired", body(ti.mint(t, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), true, nil, 422, CodeInvalidExternalAuth, "expired"},
-		{"missing sub", body(ti.mint(t, func(c jwt.MapClaims) { delete(c, "sub") })), true, nil, 422, CodeInvalidExternalAuth, "sub"},
-		{"malformed jwt", body("abc"), true, nil, 422, CodeInvalidExternalAuth, "malformed"},
-		{"no jwt", []byte(`{}`), true, nil, 422, CodeInvalidExternalAuth, "no external JWT"},
-		{"no device headers", body(good), false, nil, 401, CodeInvalidDeviceSignature, "missing device signature"},
-		{"partial device headers", body(good), false, []string{dynamic.HeaderDeviceNonce, "abc"}, 401, CodeInvalidDeviceSignature, "incomplete"},
+			422, wire.CodeInvalidExternalAuth, `iss mismatch: token has "https://idp.example.test/", environment expects "https://idp.example.test"`},
+		{"expired", body(ti.mint(t, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), true, nil, 422, wire.CodeInvalidExternalAuth, "expired"},
+		{"missing sub", body(ti.mint(t, func(c jwt.MapClaims) { delete(c, "sub") })), true, nil, 422, wire.CodeInvalidExternalAuth, "sub"},
+		{"malformed jwt", body("abc"), true, nil, 422, wire.CodeInvalidExternalAuth, "malformed"},
+		{"no jwt", []byte(`{}`), true, nil, 422, wire.CodeInvalidExternalAuth, "no external JWT"},
+		{"no device headers", body(good), false, nil, 401, wire.CodeInvalidDeviceSignature, "missing device signature"},
+		{"partial device headers", body(good), false, []string{wire.HeaderDeviceNonce, "abc"}, 401, wire.CodeInvalidDeviceSignature, "incomplete"},
 		{"unknown nonce", body(good), false, func() []string {
-			k, _ := dynamic.NewDeviceKey()
+			k, _ := wire.NewDeviceKey(nil, "test")
 			sig, _ := k.SignNonce("0123456789abcdef0123456789abcdef")
-			return []string{dynamic.HeaderDeviceNonce, "0123456789abcdef0123456789abcdef", dynamic.HeaderDevicePublicKey, k.PublicKeyHex(), dynamic.HeaderDeviceSignedNonce, sig}
-		}(), 401, CodeInvalidDeviceSignature, "not issued"},
+			return []string{wire.HeaderDeviceNonce, "0123456789abcdef0123456789abcdef", wire.HeaderDevicePublicKey, k.PublicKeyHex(), wire.HeaderDeviceSignedNonce, sig}
+		}(), 401, wire.CodeInvalidDeviceSignature, "not issued"},
 		{"not JSON", []byte(`{"jwt":`), true, nil, 400, "", "JSON object"},
 		{"jwt not a string", []byte(`{"jwt":5}`), true, nil, 400, "", "jwt must be a string"},
-		{"too large", append(append([]byte(`{"jwt":"`), bytes.Repeat([]byte("a"), MaxBodyBytes)...), '"', '}'), true, nil, 400, "", "1 MiB"},
-		{"bad session key", []byte(`{"jwt":"` + good + `","sessionPublicKey":"04abc"}`), true, nil, 422, CodeInvalidSessionKey, "66"},
+		{"too large", append(append([]byte(`{"jwt":"`), bytes.Repeat([]byte("a"), maxBodyBytes)...), '"', '}'), true, nil, 400, "", "1 MiB"},
+		{"bad session key", []byte(`{"jwt":"` + good + `","sessionPublicKey":"04abc"}`), true, nil, 422, wire.CodeInvalidSessionKey, "66"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,7 +331,7 @@ func TestDisabledAndNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.ExternalAuthOn() != true {
-		t.Fatalf("ExternalAuthOn = false with iss and jwksUrl configured: %+v", s.Security.ExternalAuth)
+		t.Fatalf("ExternalAuthOn = false with iss and jwksUrl configured: %+v", s.ExternalAuth)
 	}
 	// 404s: wrong environment, unknown route, wrong method.
 	for _, u := range []string{
@@ -397,7 +411,7 @@ func TestCookieMode(t *testing.T) {
 	if status != 200 || m["minifiedJwt"] != nil || m["user"] == nil {
 		t.Fatalf("cookie sign-in: %d %v", status, m)
 	}
-	if !strings.Contains(h.Get("Set-Cookie"), AccessTokenCookie+"=") {
+	if !strings.Contains(h.Get("Set-Cookie"), wire.AccessTokenCookie+"=") {
 		t.Fatalf("no access-token cookie: %v", h)
 	}
 	if err := fake.Configure(func(c *Config) { c.CookieName = ""; c.CookieStorage = true }); err != nil {
@@ -471,12 +485,12 @@ func TestPreflight(t *testing.T) {
 func TestRequestLogAndInjection(t *testing.T) {
 	ti := newTestIssuer(t)
 	fake := NewServer(t, ti.config())
-	fake.FailNext(EndpointSettings, 503, "text/html", []byte("<h1>maintenance</h1>"))
+	fake.FailNext(string(endpointSettings), 503, "text/html", []byte("<h1>maintenance</h1>"))
 	client := newClient(fake)
 	if _, err := client.ProjectSettings(context.Background()); !errors.Is(err, dynamic.ErrUnavailable) {
 		t.Fatalf("injected 503: err = %v", err)
 	}
-	fake.FailNextSignIn(429, "application/json", []byte(`{"error":"Too many requests. Please try again later."}`))
+	fake.failNextSignIn(429, "application/json", []byte(`{"error":"Too many requests. Please try again later."}`))
 	_, err := client.SignInWithExternalJWT(context.Background(), ti.mint(t, nil), nil)
 	if !errors.Is(err, dynamic.ErrRateLimited) {
 		t.Fatalf("injected 429: err = %v", err)
@@ -489,15 +503,15 @@ func TestRequestLogAndInjection(t *testing.T) {
 		}
 	}
 	if signin == nil || signin.Method != "POST" || signin.Status != 429 ||
-		signin.Header.Get(dynamic.HeaderDeviceSignedNonce) == "" || !bytes.Contains(signin.Body, []byte(`"jwt"`)) {
+		signin.Header.Get(wire.HeaderDeviceSignedNonce) == "" || !bytes.Contains(signin.Body, []byte(`"jwt"`)) {
 		t.Fatalf("logged sign-in = %+v", signin)
 	}
-	if reqs[0].Query.Get("sdkVersion") != "ClientSDK/"+dynamic.SDKVersion {
+	if reqs[0].Query.Get("sdkVersion") != "ClientSDK/"+wire.SDKVersion {
 		t.Errorf("logged settings query = %v", reqs[0].Query)
 	}
-	fake.ResetRequests()
+	fake.resetRequests()
 	if len(fake.Requests()) != 0 {
-		t.Fatal("ResetRequests kept entries")
+		t.Fatal("resetRequests kept entries")
 	}
 }
 
@@ -519,7 +533,7 @@ func TestConfigureAtRuntime(t *testing.T) {
 	if err := fake.Configure(func(c *Config) { c.EnvironmentID = "NOT-A-UUID" }); err == nil {
 		t.Fatal("invalid environment id accepted")
 	}
-	if err := fake.SetConfig(Config{JWKSURL: "relative"}); err == nil {
+	if err := fake.setConfig(Config{JWKSURL: "relative"}); err == nil {
 		t.Fatal("invalid JWKS URL accepted")
 	}
 }
@@ -535,7 +549,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 	mux.Handle("/local-dynamic/", fake)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	client := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: srv.URL + "/local-dynamic/api/v0"}
+	client := mustClient(t, dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: srv.URL + "/local-dynamic/api/v0"})
 	if _, err := client.SignInWithExternalJWT(context.Background(), ti.mint(t, nil), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,10 @@ func ExampleNewServer() {
 
 	// The two lines a test needs: a local Dynamic, and a client pointed at it.
 	fake := dynamictest.NewServer(t, dynamictest.Config{Issuer: idp.issuer, JWKSURL: idp.jwksURL})
-	client := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL()}
+	client, err := dynamic.NewClient(dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL()})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
 
 	sess, err := client.SignInWithExternalJWT(context.Background(), idp.mint(idp.issuer, "user-123"), nil)
 	fmt.Println(sess.User.ExternalUserID(), sess.User.ID == fake.UserID("user-123"), err)
@@ -102,9 +105,17 @@ func ExampleNew() {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	client := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: srv.URL + "/api/v0"}
-	on, err := client.ExternalAuthEnabled(context.Background())
-	fmt.Println(on, err)
+	client, err := dynamic.NewClient(dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: srv.URL + "/api/v0"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ps, err := client.ProjectSettings(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ps.ExternalAuthOn(), err)
 	fmt.Println(len(fake.Requests()), fake.Requests()[0].Path)
 	// Output:
 	// true <nil>

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/extauth/extauth/dynamic"
+	"github.com/extauth/extauth/dynamic/internal/wire"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -103,8 +103,8 @@ func replayEnv(t *testing.T, label string) (*Server, []recordedRequest) {
 		Now:     func() time.Time { return at },
 	})
 	for _, r := range recs {
-		if n := r.Headers[dynamic.HeaderDeviceNonce]; n != "" {
-			fake.SeedNonces(n)
+		if n := r.Headers[wire.HeaderDeviceNonce]; n != "" {
+			fake.seedNonces(n)
 		}
 	}
 	return fake, recs
@@ -145,7 +145,7 @@ func send(t *testing.T, fake *Server, r recordedRequest) (*http.Response, []byte
 // TestReplayRecordings replays every request the official SDK sent in the six
 // recordings against the fake and checks that it is answered as the SDK
 // needs: success requests accepted with the fields the SDK parses, error
-// scenarios rejected exactly as recorded (via FailNextSignIn, after the
+// scenarios rejected exactly as recorded (via failNextSignIn, after the
 // fake's own checks passed), and browser preflights allowed.
 func TestReplayRecordings(t *testing.T) {
 	var cn canned
@@ -169,7 +169,7 @@ func TestReplayRecordings(t *testing.T) {
 					if sc.Status != r.Response.Status {
 						t.Fatalf("#%d: canned status %d, recorded %d", r.Seq, sc.Status, r.Response.Status)
 					}
-					fake.FailNextSignIn(sc.Status, r.Response.Headers["Content-Type"], scenarioBody(sc.Body))
+					fake.failNextSignIn(sc.Status, r.Response.Headers["Content-Type"], scenarioBody(sc.Body))
 				}
 				resp, body := send(t, fake, r)
 				t.Logf("#%d %s → %d", r.Seq, name, resp.StatusCode)
@@ -195,12 +195,12 @@ func TestReplayRecordings(t *testing.T) {
 			// failure is left over.
 			for _, r := range recs {
 				if r.Route == "externalAuthSignin" {
-					if err := fake.consumeNonce(r.Headers[dynamic.HeaderDeviceNonce]); err == nil {
+					if err := fake.consumeNonce(r.Headers[wire.HeaderDeviceNonce]); err == nil {
 						t.Errorf("#%d: nonce not consumed by the replay", r.Seq)
 					}
 				}
 			}
-			if _, left := fake.popInjected(EndpointSignIn); left {
+			if _, left := fake.popInjected(endpointSignIn); left {
 				t.Error("an injected failure was not used: a failing replay was rejected by the fake's own checks")
 			}
 		})
@@ -352,7 +352,7 @@ func checkSignIn(t *testing.T, fake *Server, r recordedRequest, resp *http.Respo
 		t.Errorf("#%d sign-in: expiresAt %v is not unix seconds in the future", r.Seq, v.ExpiresAt)
 	}
 	// minifiedJwt and jwt are RS256 tokens of the fake's key.
-	kid, pub := fake.SigningKey()
+	kid, pub := fake.signingKey()
 	for name, tok := range map[string]string{"minifiedJwt": v.MinifiedJWT, "jwt": v.JWT} {
 		claims := jwt.MapClaims{}
 		parsed, err := jwt.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return pub, nil },
@@ -365,7 +365,7 @@ func checkSignIn(t *testing.T, fake *Server, r recordedRequest, resp *http.Respo
 			claims["environment_id"] != fake.EnvironmentID() || claims["sid"] == nil {
 			t.Errorf("#%d sign-in: %s claims %v", r.Seq, name, claims)
 		}
-		wantKey := r.Headers[dynamic.HeaderSessionPublicKey]
+		wantKey := r.Headers[wire.HeaderSessionPublicKey]
 		var b struct {
 			SessionPublicKey string `json:"sessionPublicKey"`
 		}
@@ -416,22 +416,22 @@ func TestReplayedSignInIsSingleUse(t *testing.T) {
 	bad := signin
 	bad.RawHeaders = slices.Clone(signin.RawHeaders)
 	for i, h := range bad.RawHeaders {
-		if strings.EqualFold(h[0], dynamic.HeaderDeviceSignedNonce) {
+		if strings.EqualFold(h[0], wire.HeaderDeviceSignedNonce) {
 			sig := []byte(h[1])
 			sig[10] ^= 1
 			bad.RawHeaders[i][1] = string(sig)
 		}
 	}
 	resp, body := send(t, fake, bad)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), CodeInvalidDeviceSignature) {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), wire.CodeInvalidDeviceSignature) {
 		t.Fatalf("tampered signature: %d %s", resp.StatusCode, body)
 	}
 	// Session key instead of device key.
 	swapped := signin
 	swapped.RawHeaders = slices.Clone(signin.RawHeaders)
 	for i, h := range swapped.RawHeaders {
-		if strings.EqualFold(h[0], dynamic.HeaderDevicePublicKey) {
-			swapped.RawHeaders[i][1] = signin.Headers[dynamic.HeaderSessionPublicKey]
+		if strings.EqualFold(h[0], wire.HeaderDevicePublicKey) {
+			swapped.RawHeaders[i][1] = signin.Headers[wire.HeaderSessionPublicKey]
 		}
 	}
 	if resp, body := send(t, fake, swapped); resp.StatusCode != http.StatusUnauthorized {

@@ -14,22 +14,8 @@ import (
 	"time"
 
 	"github.com/extauth/extauth/dynamic"
+	"github.com/extauth/extauth/dynamic/internal/wire"
 )
-
-// Error codes the fake answers with (the first is the reference's; the others
-// are the fake's choices, see the package documentation).
-const (
-	CodeInvalidExternalAuth    = "invalid_external_auth"
-	CodeInvalidDeviceSignature = "invalid_device_signature"
-	CodeInvalidSessionKey      = "invalid_session_public_key"
-	CodeInvalidScopes          = "invalid_scopes"
-	CodeNotFound               = "not_found"
-	CodeUnauthorized           = "unauthorized"
-)
-
-// AccessTokenCookie is the cookie that carries the access token in cookie
-// mode.
-const AccessTokenCookie = "DYNAMIC_JWT_TOKEN"
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -101,42 +87,42 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, body
 		return
 	}
 	env, route, _ := strings.Cut(r.URL.Path[i+len("/sdk/"):], "/")
-	cfg := s.Config()
+	cfg := s.config()
 	if env != cfg.EnvironmentID {
 		notFound(w)
 		return
 	}
-	var ep Endpoint
+	var ep endpoint
 	var handle func()
 	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 	post := r.Method == http.MethodPost
 	switch {
 	case route == "settings" && get:
-		ep, handle = EndpointSettings, func() { s.settings(w, cfg) }
+		ep, handle = endpointSettings, func() { s.settings(w, cfg) }
 	case route == "nonces" && get:
-		ep, handle = EndpointNonces, func() { s.noncesHandler(w, r, cfg) }
+		ep, handle = endpointNonces, func() { s.noncesHandler(w, r, cfg) }
 	case route == "nonce" && get:
-		ep, handle = EndpointNonce, func() { s.nonceHandler(w, cfg) }
+		ep, handle = endpointNonce, func() { s.nonceHandler(w, cfg) }
 	case route == "externalAuth/signin" && post:
-		ep, handle = EndpointSignIn, func() { s.signIn(w, r, cfg, body, bodyErr) }
+		ep, handle = endpointSignIn, func() { s.signIn(w, r, cfg, body, bodyErr) }
 	case route == "externalAuth/verify" && post:
-		ep, handle = EndpointVerify, func() { s.verify(w, r, cfg, body, bodyErr) }
+		ep, handle = endpointVerify, func() { s.verify(w, r, cfg, body, bodyErr) }
 	case (route == ".well-known/jwks" || route == ".well-known/jwks.json") && get:
-		ep, handle = EndpointJWKS, func() { s.jwks(w) }
+		ep, handle = endpointJWKS, func() { s.jwks(w) }
 	default:
 		notFound(w)
 		return
 	}
 	// Sign-in and step-up are checked first; an injected answer replaces
 	// only their success answer (see FailNext).
-	if ep != EndpointSignIn && ep != EndpointVerify && s.writeInjected(w, ep) {
+	if ep != endpointSignIn && ep != endpointVerify && s.writeInjected(w, ep) {
 		return
 	}
 	handle()
 }
 
 // writeInjected writes the next injected answer for ep, if any.
-func (s *Server) writeInjected(w http.ResponseWriter, ep Endpoint) bool {
+func (s *Server) writeInjected(w http.ResponseWriter, ep endpoint) bool {
 	inj, ok := s.popInjected(ep)
 	if !ok {
 		return false
@@ -149,7 +135,7 @@ func (s *Server) writeInjected(w http.ResponseWriter, ep Endpoint) bool {
 	return true
 }
 
-func (s *Server) popInjected(ep Endpoint) (injected, bool) {
+func (s *Server) popInjected(ep endpoint) (injected, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q := s.failNext[ep]
@@ -215,14 +201,14 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func notFound(w http.ResponseWriter) {
-	writeError(w, http.StatusNotFound, CodeNotFound, "Not found")
+	writeError(w, http.StatusNotFound, wire.CodeNotFound, "Not found")
 }
 
 // settings answers the project settings document (shape of the recordings'
 // canned response; dynamic-api.md §6.2).
 func (s *Server) settings(w http.ResponseWriter, cfg Config) {
 	ps := cfg.projectSettings()
-	ea := ps.Security.ExternalAuth
+	ea := ps.ExternalAuth
 	on := ps.ExternalAuthOn()
 	enabled := on
 	if cfg.EnabledFlag != nil {
@@ -239,7 +225,7 @@ func (s *Server) settings(w http.ResponseWriter, cfg Config) {
 		ext["iss"] = ea.Iss
 		ext["jwksUrl"] = ea.JWKSURL
 	}
-	storage := ps.Security.Auth.Storage
+	storage := ps.Storage
 	writeJSON(w, http.StatusOK, map[string]any{
 		"environmentName": "sandbox",
 		"chains":          []any{},
@@ -289,7 +275,7 @@ func (s *Server) noncesHandler(w http.ResponseWriter, r *http.Request, cfg Confi
 			writeError(w, http.StatusBadRequest, "", "count must be an integer from 1 to 5")
 			return
 		}
-		count = min(n, MaxNoncesPerRequest)
+		count = min(n, maxNoncesPerRequest)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"nonces": s.issueNonces(count, cfg)})
 }
@@ -378,7 +364,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body
 	}
 	if !cfg.cookieMode() {
 		if msg := s.checkDevice(r, cfg); msg != "" {
-			writeError(w, http.StatusUnauthorized, CodeInvalidDeviceSignature, msg)
+			writeError(w, http.StatusUnauthorized, wire.CodeInvalidDeviceSignature, msg)
 			return
 		}
 	}
@@ -389,42 +375,42 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body
 		}
 	}
 	if token == "" {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "no external JWT: send {\"jwt\":\"<token>\"}")
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, "no external JWT: send {\"jwt\":\"<token>\"}")
 		return
 	}
 	sessionKey := req.SessionPublicKey
 	if sessionKey == "" {
-		sessionKey = r.Header.Get(dynamic.HeaderSessionPublicKey)
+		sessionKey = r.Header.Get(wire.HeaderSessionPublicKey)
 	}
-	if sessionKey != "" && !dynamic.ValidSessionPublicKey(sessionKey) {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidSessionKey, "sessionPublicKey must be a compressed P-256 public key: 66 lower-case hex characters starting with 02 or 03")
+	if sessionKey != "" && wire.CheckSessionPublicKey(sessionKey) != nil {
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidSessionKey, "sessionPublicKey must be a compressed P-256 public key: 66 lower-case hex characters starting with 02 or 03")
 		return
 	}
 	v, err := s.validatorFor(r, cfg)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, authMessage(err))
 		return
 	}
 	claims, err := v.Validate(r.Context(), token)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, authMessage(err))
 		return
 	}
-	if s.writeInjected(w, EndpointSignIn) {
+	if s.writeInjected(w, endpointSignIn) {
 		return
 	}
 	resp, access := s.session(r, cfg, claims, sessionKey)
 	if cfg.cookieMode() {
-		http.SetCookie(w, &http.Cookie{Name: AccessTokenCookie, Value: access, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(resp.ExpiresAt, 0)})
+		http.SetCookie(w, &http.Cookie{Name: wire.AccessTokenCookie, Value: access, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(resp.ExpiresAt, 0)})
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
 // checkDevice checks the device-signature headers; "" means accepted.
 func (s *Server) checkDevice(r *http.Request, cfg Config) string {
-	nonce := r.Header.Get(dynamic.HeaderDeviceNonce)
-	pub := r.Header.Get(dynamic.HeaderDevicePublicKey)
-	sig := r.Header.Get(dynamic.HeaderDeviceSignedNonce)
+	nonce := r.Header.Get(wire.HeaderDeviceNonce)
+	pub := r.Header.Get(wire.HeaderDevicePublicKey)
+	sig := r.Header.Get(wire.HeaderDeviceSignedNonce)
 	if nonce == "" && pub == "" && sig == "" {
 		if cfg.AllowMissingDeviceSignature {
 			return ""
@@ -434,7 +420,7 @@ func (s *Server) checkDevice(r *http.Request, cfg Config) string {
 	if nonce == "" || pub == "" || sig == "" {
 		return "incomplete device signature: x-dynamic-device-nonce, x-dynamic-device-publickey and x-dynamic-device-signed-nonce must all be sent"
 	}
-	if err := dynamic.VerifyDeviceSignature(pub, nonce, sig); err != nil {
+	if err := wire.VerifyDeviceSignature(pub, nonce, sig); err != nil {
 		return "invalid device signature: " + authMessage(err)
 	}
 	if err := s.consumeNonce(nonce); err != nil {
@@ -450,13 +436,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 	}
 	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || bearer == "" {
-		if c, err := r.Cookie(AccessTokenCookie); err == nil {
+		if c, err := r.Cookie(wire.AccessTokenCookie); err == nil {
 			bearer = c.Value
 		}
 	}
 	access, err := s.verifyAccessToken(bearer, cfg)
 	if err != nil {
-		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "Unauthorized: "+err.Error())
+		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "Unauthorized: "+err.Error())
 		return
 	}
 	if bodyErr != nil {
@@ -469,28 +455,28 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 		return
 	}
 	if req.JWT == "" {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "no assertion JWT: send {\"jwt\":\"<assertion>\"}")
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, "no assertion JWT: send {\"jwt\":\"<assertion>\"}")
 		return
 	}
 	v, err := s.validatorFor(r, cfg)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, authMessage(err))
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, authMessage(err))
 		return
 	}
 	s.mu.Lock()
 	extSub, known := s.users[access.Subject]
 	s.mu.Unlock()
 	if !known {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, "the signed-in user did not sign in with external auth")
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, "the signed-in user did not sign in with external auth")
 		return
 	}
 	// Dynamic's assertion rules live in dynamic.Validator; only the jti
 	// replay state is the fake's.
 	claims, err := v.ValidateStepUp(r.Context(), req.JWT, extSub)
 	if err != nil {
-		code := CodeInvalidExternalAuth
+		code := wire.CodeInvalidExternalAuth
 		if errors.Is(err, dynamic.ErrMissingScope) {
-			code = CodeInvalidScopes
+			code = wire.CodeInvalidScopes
 		}
 		writeError(w, http.StatusUnprocessableEntity, code, authMessage(err))
 		return
@@ -500,10 +486,10 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 			writeError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
 			return
 		}
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalidExternalAuth, err.Error())
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, err.Error())
 		return
 	}
-	if s.writeInjected(w, EndpointVerify) {
+	if s.writeInjected(w, endpointVerify) {
 		return
 	}
 	tok, err := s.elevatedToken(cfg, access, claims)
@@ -514,11 +500,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 	writeJSON(w, http.StatusOK, map[string]string{"elevatedAccessToken": tok})
 }
 
-// errJTIsFull is useJTI's answer when MaxUsedJTIs unexpired jtis are kept.
+// errJTIsFull is useJTI's answer when maxUsedJTIs unexpired jtis are kept.
 var errJTIsFull = errors.New("too many unexpired step-up assertions: retry when some have expired")
 
 // useJTI records a step-up jti until an hour after exp; it fails if the jti
-// was used before, or if MaxUsedJTIs unexpired ones are kept already
+// was used before, or if maxUsedJTIs unexpired ones are kept already
 // (forgetting one would allow its replay).
 func (s *Server) useJTI(jti string, exp time.Time) error {
 	s.mu.Lock()
@@ -526,14 +512,14 @@ func (s *Server) useJTI(jti string, exp time.Time) error {
 	if _, used := s.jtis[jti]; used {
 		return fmt.Errorf("assertion jti %.64q was already used: mint a new assertion", jti)
 	}
-	if len(s.jtis) >= MaxUsedJTIs {
+	if len(s.jtis) >= maxUsedJTIs {
 		now := s.nowLocked()
 		for k, e := range s.jtis {
 			if now.After(e.Add(time.Hour)) {
 				delete(s.jtis, k)
 			}
 		}
-		if len(s.jtis) >= MaxUsedJTIs {
+		if len(s.jtis) >= maxUsedJTIs {
 			return errJTIsFull
 		}
 	}

@@ -42,9 +42,9 @@ func formatUUID(b []byte, version byte) string {
 // like the recordings).
 func tokenIssuer(env string) string { return "app.dynamicauth.com/" + env }
 
-// Credential is a verified credential as the API sends it (mixed casing, like
+// credential is a verified credential as the API sends it (mixed casing, like
 // api-core's JwtVerifiedCredential).
-type Credential struct {
+type credential struct {
 	ID               string `json:"id"`                          // stable UUID per user and credential
 	Format           string `json:"format"`                      // "externalUser" or "email"
 	PublicIdentifier string `json:"public_identifier,omitempty"` // external sub, or the email
@@ -53,8 +53,8 @@ type Credential struct {
 	LastSelectedAt   string `json:"lastSelectedAt,omitempty"`    // ISO-8601 with milliseconds
 }
 
-// User is the SdkUser the fake answers.
-type User struct {
+// sdkUser is the SdkUser the fake answers.
+type sdkUser struct {
 	ID                       string         `json:"id"`                       // Server.UserID(sub)
 	ProjectEnvironmentID     string         `json:"projectEnvironmentId"`     // the environment id
 	SessionID                string         `json:"sessionId"`                // fresh per sign-in
@@ -67,21 +67,21 @@ type User struct {
 	Metadata                 map[string]any `json:"metadata"`                 // always {}
 	Lists                    []string       `json:"lists"`                    // always []
 	MissingFields            []any          `json:"missingFields"`            // always []
-	VerifiedCredentials      []Credential   `json:"verifiedCredentials"`      // externalUser (+ email when verified)
+	VerifiedCredentials      []credential   `json:"verifiedCredentials"`      // externalUser (+ email when verified)
 }
 
-// VerifyResponse is the sign-in answer (api-core VerifyResponse).
-type VerifyResponse struct {
-	User        User   `json:"user"`                  // the signed-in user
-	ExpiresAt   int64  `json:"expiresAt"`             // session end, unix seconds
-	MinifiedJWT string `json:"minifiedJwt,omitempty"` // access token; omitted in cookie mode
-	JWT         string `json:"jwt,omitempty"`         // legacy token; omitted in cookie mode
+// verifyResponse is the sign-in answer (api-core verifyResponse).
+type verifyResponse struct {
+	User        sdkUser `json:"user"`                  // the signed-in user
+	ExpiresAt   int64   `json:"expiresAt"`             // session end, unix seconds
+	MinifiedJWT string  `json:"minifiedJwt,omitempty"` // access token; omitted in cookie mode
+	JWT         string  `json:"jwt,omitempty"`         // legacy token; omitted in cookie mode
 }
 
 const isoMillis = "2006-01-02T15:04:05.000Z"
 
 // session builds the sign-in answer and returns it with the access token.
-func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims, sessionKey string) (*VerifyResponse, string) {
+func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims, sessionKey string) (*verifyResponse, string) {
 	env := cfg.EnvironmentID
 	userID := nameUUID(env + "\x00user\x00" + c.Subject)
 	extCred := nameUUID(env + "\x00cred-external\x00" + c.Subject)
@@ -91,7 +91,7 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 
 	s.mu.Lock()
 	_, known := s.users[userID]
-	if !known && len(s.users) >= MaxUsers {
+	if !known && len(s.users) >= maxUsers {
 		clear(s.users) // bounded memory: all users count as new again
 	}
 	if s.users == nil {
@@ -102,17 +102,17 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 	newUser := !known
 
 	emailVerified := c.EmailIsVerified(cfg.AssumeEmailVerified)
-	creds := []Credential{{
+	creds := []credential{{
 		ID: extCred, Format: "externalUser", PublicIdentifier: c.Subject,
 		SignInEnabled: true, LastSelectedAt: now.Format(isoMillis),
 	}}
 	if c.Email != "" && emailVerified {
-		creds = append(creds, Credential{
+		creds = append(creds, credential{
 			ID: nameUUID(env + "\x00cred-email\x00" + c.Email), Format: "email",
 			Email: c.Email, PublicIdentifier: c.Email, SignInEnabled: true,
 		})
 	}
-	user := User{
+	user := sdkUser{
 		ID: userID, ProjectEnvironmentID: env, SessionID: sessionID, Email: c.Email,
 		NewUser: newUser, FirstVisit: now.Format(isoMillis), LastVisit: now.Format(isoMillis),
 		Scope: "user:basic", LastVerifiedCredentialID: extCred,
@@ -143,7 +143,7 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 		// RSA signing with a freshly generated in-memory key does not fail.
 		accessTok, legacyTok = "", ""
 	}
-	resp := &VerifyResponse{User: user, ExpiresAt: exp.Unix()}
+	resp := &verifyResponse{User: user, ExpiresAt: exp.Unix()}
 	if !cfg.cookieMode() {
 		resp.MinifiedJWT, resp.JWT = accessTok, legacyTok
 	}
@@ -177,12 +177,12 @@ func (s *Server) verifyAccessToken(tok string, cfg Config) (*accessClaims, error
 	return &c, nil
 }
 
-// MaxElevatedTTL caps the lifetime of elevated access tokens.
-const MaxElevatedTTL = 15 * time.Minute
+// maxElevatedTTL caps the lifetime of elevated access tokens.
+const maxElevatedTTL = 15 * time.Minute
 
 func (s *Server) elevatedToken(cfg Config, a *accessClaims, c *dynamic.ExternalClaims) (string, error) {
 	now := s.now()
-	exp := now.Add(MaxElevatedTTL)
+	exp := now.Add(maxElevatedTTL)
 	if c.ExpiresAt.Before(exp) {
 		exp = c.ExpiresAt
 	}

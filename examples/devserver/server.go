@@ -407,7 +407,7 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkTokenLen bounds a pasted token before it is sent anywhere; its shape
-// is checked by dynamic.Client (ErrMalformedToken).
+// is checked by dynamic.Client (jwt.ErrTokenMalformed).
 func checkTokenLen(tok string) error {
 	if len(tok) > maxTokenLen {
 		return badRequest(`"token" is %d bytes long, more than the %d a JWT from this devserver can be`, len(tok), maxTokenLen)
@@ -424,9 +424,9 @@ func (a *app) signInError(err error) (int, string) {
 		where = "the local Dynamic"
 	}
 	switch {
-	case errors.Is(err, dynamic.ErrMalformedToken):
+	case errors.Is(err, jwt.ErrTokenMalformed):
 		// Refused by the client before any request: the pasted text is no JWT.
-		return http.StatusBadRequest, `"token" is not a JWT: ` + strings.TrimPrefix(err.Error(), dynamic.ErrMalformedToken.Error()+": ")
+		return http.StatusBadRequest, `"token" is not a JWT: ` + strings.TrimPrefix(err.Error(), jwt.ErrTokenMalformed.Error()+": ")
 	case errors.Is(err, dynamic.ErrInvalidExternalAuth):
 		msg := "Error authenticating with external JWT"
 		if errors.As(err, &ae) && ae.Message != "" {

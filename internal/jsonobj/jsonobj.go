@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 )
 
 // Decode decodes data, which must hold exactly one JSON object, into v.
@@ -43,11 +44,35 @@ func describe(err error) string {
 		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return fmt.Sprintf("a JSON %s where %s was expected", typ.Value, typ.Type)
+			return fmt.Sprintf("a JSON %s where %s was expected", typ.Value, kindName(typ.Type))
 		}
-		return fmt.Sprintf("member %q is a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
+		return fmt.Sprintf("member %q is a JSON %s, want %s", typ.Field, typ.Value, kindName(typ.Type))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "truncated JSON"
 	}
 	return "malformed JSON"
+}
+
+// kindName names what JSON a Go type takes, without Go's type syntax.
+func kindName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return kindName(t.Elem())
+	}
+	return "another type"
 }

@@ -18,7 +18,7 @@ func TestDecode(t *testing.T) {
 		{`{"a" 1}`, "x: malformed JSON at byte"},
 		{`{"a":1} {}`, "x: trailing data after the JSON object"},
 		{`{"a":1} x`, "x: trailing data after the JSON object"},
-		{`{"a":"secret-value"}`, `x: member "a" is a JSON string, want int`},
+		{`{"a":"secret-value"}`, `x: member "a" is a JSON string, want a number`},
 	} {
 		var v struct {
 			A int `json:"a"`

@@ -1,4 +1,4 @@
-package dynamic
+package wire
 
 import (
 	"crypto/ecdsa"
@@ -33,7 +33,7 @@ func vectorKey(t testing.TB) *DeviceKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := NewDeviceKeyFrom(priv)
+	k, err := NewDeviceKey(priv, "key")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ var (
 
 func TestDeviceKeySignFormat(t *testing.T) {
 	for i := 0; i < 50; i++ {
-		k, err := NewDeviceKey()
+		k, err := NewDeviceKey(nil, "key")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,25 +86,24 @@ func TestDeviceKeySignFormat(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Same nonce, different key must fail.
-		other, _ := NewDeviceKey()
+		other, _ := NewDeviceKey(nil, "key")
 		if err := VerifyDeviceSignature(other.PublicKeyHex(), nonce, sig); !errors.Is(err, ErrBadDeviceSignature) {
 			t.Fatalf("other key: err = %v, want ErrBadDeviceSignature", err)
 		}
 	}
 }
 
-func TestNewDeviceKeyFromRejects(t *testing.T) {
+func TestNewDeviceKeyRejects(t *testing.T) {
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	for name, k := range map[string]*ecdsa.PrivateKey{
-		"nil":   nil,
 		"P-384": p384,
 		"empty": {},
 	} {
-		if _, err := NewDeviceKeyFrom(k); err == nil {
+		if _, err := NewDeviceKey(k, "key"); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	k, _ := NewDeviceKey()
+	k, _ := NewDeviceKey(nil, "key")
 	if _, err := k.SignNonce(""); err == nil {
 		t.Error("SignNonce(\"\") accepted")
 	}
@@ -196,7 +195,7 @@ type recordedSignIn struct {
 
 func loadRecordedSignIns(t testing.TB) []recordedSignIn {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "recordings", "*.requests.json"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "recordings", "*.requests.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no recordings in testdata/recordings: %v", err)
 	}
@@ -327,7 +326,7 @@ func BenchmarkVerifyDeviceSignature(b *testing.B) {
 }
 
 func ExampleVerifyDeviceSignature() {
-	key, _ := NewDeviceKey()
+	key, _ := NewDeviceKey(nil, "key")
 	sig, _ := key.SignNonce("cefe27449a1c616cac1387a988a8e389")
 	err := VerifyDeviceSignature(key.PublicKeyHex(), "cefe27449a1c616cac1387a988a8e389", sig)
 	fmt.Println(len(key.PublicKeyHex()), len(sig), err)

@@ -1,4 +1,8 @@
-package dynamic
+// Package wire holds the rules of Dynamic's SDK wire protocol that both the
+// client (package dynamic) and the fake (dynamictest) apply: header names and
+// values, the device-nonce signature, the session-key format, error codes.
+// Users of extauth do not need them.
+package wire
 
 import (
 	"crypto/ecdsa"
@@ -9,15 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-)
-
-// Device-signature header names, as the official JS SDK 1.27.1 sends them on
-// nonce-signature paths (externalAuth/signin among them) in environments that
-// are not cookie-based.
-const (
-	HeaderDeviceNonce       = "x-dynamic-device-nonce"
-	HeaderDevicePublicKey   = "x-dynamic-device-publickey"
-	HeaderDeviceSignedNonce = "x-dynamic-device-signed-nonce"
 )
 
 // Encoded sizes of device keys and signatures.
@@ -33,7 +28,7 @@ const (
 // ErrBadDeviceSignature is returned (wrapped) by VerifyDeviceSignature and
 // ParseDevicePublicKey when the public key, the signature encoding or the
 // signature itself is not acceptable. The message says which part is wrong.
-var ErrBadDeviceSignature = errors.New("dynamic: bad device signature")
+var ErrBadDeviceSignature = errors.New("wire: bad device signature")
 
 // DeviceKey is a P-256 key that signs Dynamic device nonces the way the
 // official SDK's keychain does: ECDSA with SHA-256 over the nonce's UTF-8
@@ -44,35 +39,29 @@ type DeviceKey struct {
 	pubHex string
 }
 
-// errZeroDeviceKey reports a DeviceKey not made by NewDeviceKey or
-// NewDeviceKeyFrom.
-var errZeroDeviceKey = errors.New("dynamic: DeviceKey is nil or a zero value: create it with NewDeviceKey or NewDeviceKeyFrom")
+// errZeroDeviceKey reports a DeviceKey not made by NewDeviceKey.
+var errZeroDeviceKey = errors.New("wire: DeviceKey is nil or a zero value")
 
-// NewDeviceKey generates a fresh P-256 device key.
-func NewDeviceKey() (*DeviceKey, error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("dynamic: generating P-256 device key: %w", err)
-	}
-	return NewDeviceKeyFrom(priv)
-}
-
-// NewDeviceKeyFrom wraps an existing P-256 private key, e.g. one a backend
-// persists so its device identity survives restarts. Keys on other curves and
-// invalid keys are rejected.
-func NewDeviceKeyFrom(priv *ecdsa.PrivateKey) (*DeviceKey, error) {
+// NewDeviceKey wraps a P-256 private key, e.g. one a backend persists so
+// its device identity survives restarts; nil generates a fresh one. Keys on
+// other curves and invalid keys are rejected with a message for the field
+// they came from (what, e.g. "Config.DeviceKey").
+func NewDeviceKey(priv *ecdsa.PrivateKey, what string) (*DeviceKey, error) {
 	if priv == nil {
-		return nil, errors.New("dynamic: device key is nil: pass a P-256 *ecdsa.PrivateKey or use NewDeviceKey")
+		var err error
+		if priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			return nil, fmt.Errorf("generating a P-256 key for %s: %w", what, err)
+		}
 	}
 	if priv.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("dynamic: device key is on curve %s, Dynamic needs P-256: generate one with NewDeviceKey", curveName(priv.Curve))
+		return nil, fmt.Errorf("%s is on curve %s, Dynamic needs P-256: generate one with ecdsa.GenerateKey(elliptic.P256(), rand.Reader), or leave it nil", what, curveName(priv.Curve))
 	}
 	if _, err := priv.Bytes(); err != nil {
-		return nil, errors.New("dynamic: device private key is invalid: generate one with NewDeviceKey")
+		return nil, fmt.Errorf("%s is not a valid P-256 private key: generate a new one, or leave it nil", what)
 	}
 	uncompressed, err := priv.PublicKey.Bytes()
 	if err != nil || len(uncompressed) != 65 {
-		return nil, errors.New("dynamic: device public key is invalid: generate one with NewDeviceKey")
+		return nil, fmt.Errorf("%s has an invalid public key: generate a new one, or leave it nil", what)
 	}
 	return &DeviceKey{priv: priv, pubHex: hex.EncodeToString(compress(uncompressed))}, nil
 }
@@ -117,12 +106,12 @@ func (k *DeviceKey) SignNonce(nonce string) (string, error) {
 		return "", errZeroDeviceKey
 	}
 	if nonce == "" {
-		return "", errors.New("dynamic: empty device nonce: fetch one from GET /sdk/{env}/nonces")
+		return "", errors.New("wire: empty device nonce: fetch one from GET /sdk/{env}/nonces")
 	}
 	digest := sha256.Sum256([]byte(nonce))
 	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
 	if err != nil {
-		return "", fmt.Errorf("dynamic: signing device nonce: %w", err)
+		return "", fmt.Errorf("wire: signing device nonce: %w", err)
 	}
 	var raw [64]byte
 	r.FillBytes(raw[:32])

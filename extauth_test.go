@@ -186,12 +186,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 			assertNoSecret(t, fmt.Sprintf("ParseJWK error (damage %d)", j), err.Error(), secrets)
 			// The same through the environment, with a mismatched public half.
-			pub, _ := keys[(i+1)%len(keys)].MarshalPublicJWK()
+			pub, _ := json.Marshal(keys[(i+1)%len(keys)].Public())
 			env := map[string]string{
 				issuer.EnvKID: k.ID(), issuer.EnvIssuer: testIssuer,
 				issuer.EnvPrivateKey: "'" + string(bad) + "'", issuer.EnvPublicKey: string(pub),
 			}
-			if _, err := issuer.LoadEnv(func(name string) string { return env[name] }); err == nil {
+			if _, _, err := issuer.LoadEnv(func(name string) string { return env[name] }); err == nil {
 				t.Fatalf("key %d damage %d: LoadEnv accepted a damaged key", i, j)
 			} else {
 				assertNoSecret(t, "LoadEnv error", err.Error(), secrets)
@@ -204,10 +204,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 			assertNoSecret(t, "ParseJWK truncated error", err.Error(), secrets)
 		}
 		// A private key pasted where the public one belongs.
-		if _, err := issuer.ParsePublicJWK(raw); err == nil {
-			t.Fatal("ParsePublicJWK accepted a private JWK")
+		if _, err := jwks.ParseKey(raw); err == nil {
+			t.Fatal("jwks.ParseKey accepted a private JWK")
 		} else {
-			assertNoSecret(t, "ParsePublicJWK error", err.Error(), secrets)
+			assertNoSecret(t, "jwks.ParseKey error", err.Error(), secrets)
 		}
 	}
 	assertNoSecret(t, "jwks log", logs.String(), secrets)
@@ -247,7 +247,10 @@ func TestFlowTokensNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := &dynamic.Client{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), Logger: logger}
+	client, err := dynamic.NewClient(dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sess, err := client.SignInWithExternalJWT(ctx, token, nil)
 	if err != nil {
 		t.Fatal(err)

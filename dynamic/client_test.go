@@ -31,11 +31,12 @@ const testEnv = "2762a57b-faa4-41ce-9f16-abff9300e2c9"
 // the client tests: canned settings, random nonces, a canned sign-in answer.
 // Handlers can be replaced per test through mux.
 type fakeDynamic struct {
-	t   testing.TB
-	srv *httptest.Server
-	mux *http.ServeMux // paths relative to /api/v0
-	cfg Config         // the client's configuration, until c() is first called
-	cl  *Client        // built from cfg by c()
+	t    testing.TB
+	srv  *httptest.Server
+	mux  *http.ServeMux // paths relative to /api/v0
+	cfg  Config         // the client's configuration, until c() is first called
+	cl   *Client        // built from cfg by c()
+	clMu sync.Mutex
 
 	mu       sync.Mutex
 	requests []*recordedRequest
@@ -122,6 +123,8 @@ func setup(t testing.TB) *fakeDynamic {
 // c returns the client for f.cfg, built on first use.
 func (f *fakeDynamic) c() *Client {
 	f.t.Helper()
+	f.clMu.Lock()
+	defer f.clMu.Unlock()
 	if f.cl == nil {
 		cl, err := NewClient(f.cfg)
 		if err != nil {

@@ -526,7 +526,7 @@ func (v *Validator) mapError(tok *jwt.Token, claims *externalClaims, err error) 
 		return refuse(jwt.ErrTokenMalformed, "malformed: %v: the header and payload must be base64url JSON objects, with claims of the right types (sub a string, exp a number)", err)
 	}
 	if alg := tokenAlg(tok); alg != jwt.SigningMethodRS256.Alg() {
-		return refuse(jwt.ErrTokenSignatureInvalid, "the token's alg is %q: sign with RS256 (an RSA key of 2048 bits or more)", clip(alg))
+		return refuse(jwt.ErrTokenSignatureInvalid, "the token's alg is %q, not RS256: sign with RS256 (an RSA key of 2048 bits or more)", clip(alg))
 	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenUnverifiable):

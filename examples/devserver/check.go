@@ -14,6 +14,7 @@ import (
 
 	"github.com/extauth/extauth/dynamic"
 	"github.com/extauth/extauth/issuer"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // errCheckFailed makes check exit non-zero after printing its report.
@@ -79,10 +80,12 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	var settings *dynamic.ProjectSettings
 	var settingsErr error
 	if cfg.EnvironmentID != "" {
-		c := &dynamic.Client{EnvironmentID: cfg.EnvironmentID, BaseURL: cfg.DynamicAPIURL}
-		settings, settingsErr = c.ProjectSettings(ctx)
+		var c *dynamic.Client
+		if c, settingsErr = dynamic.NewClient(dynamic.Config{EnvironmentID: cfg.EnvironmentID, BaseURL: cfg.DynamicAPIURL}); settingsErr == nil {
+			settings, settingsErr = c.ProjectSettings(ctx)
+		}
 		if settingsErr == nil {
-			dash = &settings.Security.ExternalAuth
+			dash = &settings.ExternalAuth
 		}
 	}
 
@@ -136,17 +139,8 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	case !settings.ExternalAuthOn():
 		rep.line("FAIL", "dashboard", "external auth is off: set iss and jwksUrl under External Authentication and turn the toggle on (the sign-in page hides the JWT section until then)")
 	default:
-		var diffs []string
-		if dash.Iss != ourIss {
-			diffs = append(diffs, fmt.Sprintf("iss is %q, we sign with %q", dash.Iss, ourIss))
-		}
-		if target != "" && dash.JWKSURL != target {
-			diffs = append(diffs, fmt.Sprintf("jwksUrl is %q, ours is %q", dash.JWKSURL, target))
-		}
-		if dash.Aud != "" {
-			diffs = append(diffs, fmt.Sprintf("aud is %q: leave it empty (the devserver mints tokens without aud)", dash.Aud))
-		}
-		if len(diffs) > 0 {
+		// The devserver mints tokens without aud.
+		if diffs := settings.Mismatches(ourIss, target, nil); len(diffs) > 0 {
 			rep.line("FAIL", "dashboard", strings.Join(diffs, "; "))
 		} else {
 			rep.line("PASS", "dashboard", "external auth is on with our iss and jwksUrl")

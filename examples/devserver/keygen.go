@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -78,7 +79,7 @@ func newKeyEnv(iss, kid string, bits int) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
-	pub, err := key.MarshalPublicJWK()
+	pub, err := json.Marshal(key.Public())
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}

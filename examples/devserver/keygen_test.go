@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/extauth/extauth/issuer"
+	"github.com/extauth/extauth/jwks"
 )
 
 func runCmd(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
@@ -58,7 +59,7 @@ func TestKeygenOutputFormat(t *testing.T) {
 	if key.ID() != kid {
 		t.Errorf("kid %q, want %q", key.ID(), kid)
 	}
-	pk, err := issuer.ParsePublicJWK([]byte(strings.Trim(pub, "'")))
+	pk, err := jwks.ParseKey([]byte(strings.Trim(pub, "'")))
 	if err != nil || !pk.Public.Equal(key.Public().Public) {
 		t.Errorf("public key does not match private: %v", err)
 	}
@@ -80,8 +81,8 @@ func TestKeygenOutputFormat(t *testing.T) {
 		k, v, _ := strings.Cut(l, "=")
 		env[k] = v
 	}
-	ec, err := issuer.LoadEnv(func(k string) string { return env[k] })
-	if err != nil || ec.Key.ID() != kid {
+	k2, _, err := issuer.LoadEnv(func(k string) string { return env[k] })
+	if err != nil || k2.ID() != kid {
 		t.Errorf("LoadEnv: %v", err)
 	}
 }

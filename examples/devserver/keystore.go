@@ -31,11 +31,11 @@ type keySource struct {
 // persisted in stateDir, generating and persisting one on first use.
 func loadSigningKey(getenv func(string) string, stateDir string) (*keySource, error) {
 	if getenv(issuer.EnvPrivateKey) != "" || getenv(issuer.EnvKID) != "" || getenv(issuer.EnvPublicKey) != "" {
-		ec, err := issuer.LoadEnv(getenv)
+		key, iss, err := issuer.LoadEnv(getenv)
 		if err != nil {
 			return nil, fmt.Errorf("JWT_PROVIDER_* configuration: %w", err)
 		}
-		return &keySource{Key: ec.Key, Issuer: ec.Issuer, Origin: "env"}, nil
+		return &keySource{Key: key, Issuer: iss, Origin: "env"}, nil
 	}
 	ks, err := loadOrCreateStateKey(stateDir)
 	if err != nil {

@@ -267,26 +267,21 @@ func (a *app) compareDashboard(ctx context.Context, jwksURL string) {
 	defer cancel()
 	ps, err := a.dyn.ProjectSettings(ctx)
 	if err != nil {
-		a.log.Warn("could not load the project settings from Dynamic", "err", redactTokens(err.Error()))
+		a.log.Warn("could not load the project settings from Dynamic", "err", err.Error())
 		return
 	}
-	ea := ps.Security.ExternalAuth
-	switch {
-	case !ps.ExternalAuthOn():
-		a.log.Warn("external auth is not configured in Dynamic's dashboard: enter iss and jwksUrl under External Authentication and turn it on", "environment_id", a.cfg.EnvironmentID)
-	case ea.Iss != a.issuer:
-		a.log.Warn("Dynamic's dashboard iss differs from the iss this devserver signs with: sign-ins will fail with invalid_external_auth", "dashboard_iss", ea.Iss, "our_iss", a.issuer)
-	case jwksURL != "" && ea.JWKSURL != jwksURL:
-		a.log.Warn("Dynamic's dashboard jwksUrl is not the detected ngrok URL", "dashboard_jwksUrl", ea.JWKSURL, "ngrok_jwksUrl", jwksURL)
-	default:
-		a.log.Info("Dynamic's dashboard matches", "iss", ea.Iss, "jwksUrl", ea.JWKSURL)
+	problems := ps.Mismatches(a.issuer, jwksURL, nil)
+	for _, p := range problems {
+		a.log.Warn("Dynamic's dashboard does not match this devserver: sign-ins will fail with invalid_external_auth", "problem", p, "environment_id", a.cfg.EnvironmentID)
+	}
+	if len(problems) == 0 {
+		a.log.Info("Dynamic's dashboard matches", "iss", ps.ExternalAuth.Iss, "jwksUrl", ps.ExternalAuth.JWKSURL)
 	}
 }
 
 // close releases what the app holds.
 func (a *app) close() {
 	a.jwks.Close()
-	a.ring.Close()
 	if a.local != nil {
 		a.local.Close()
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/extauth/extauth/dynamic"
 	"github.com/extauth/extauth/issuer"
 	"github.com/extauth/extauth/jwks"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Paths of the devserver. The /api/dev/* ones are the demo's.
@@ -43,7 +44,6 @@ type app struct {
 	log      *slog.Logger
 	key      *keySource
 	issuer   string
-	ring     *issuer.Ring
 	iss      *issuer.Issuer
 	jwks     *jwks.Handler
 	ngrok    *ngrokDetector
@@ -72,13 +72,11 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil), ready: make(chan struct{}), timeout: dynamicTimeout}
 	a.issuer = cmp.Or(cfg.Issuer, ks.Issuer, defaultIssuer)
-	if a.ring, err = issuer.NewRing(ks.Key, nil); err != nil {
-		return nil, fmt.Errorf("key ring: %w", err)
-	}
-	if a.iss, err = issuer.New(issuer.Config{Issuer: a.issuer, Keys: a.ring}); err != nil {
+	// One key signs and is published: it is its own key source.
+	if a.iss, err = issuer.New(issuer.Config{Issuer: a.issuer, Keys: ks.Key}); err != nil {
 		return nil, fmt.Errorf("issuer %q: %w", a.issuer, err)
 	}
-	if a.jwks, err = jwks.NewHandler(a.ring, &jwks.Options{Logger: log}); err != nil {
+	if a.jwks, err = jwks.NewHandler(ks.Key, &jwks.Options{Logger: log}); err != nil {
 		return nil, fmt.Errorf("JWKS: %w", err)
 	}
 	if a.pages, err = loadPages(); err != nil {
@@ -119,17 +117,15 @@ func (a *app) attachDynamic() error {
 	defer close(a.ready)
 	dlog := a.log.With("component", "dynamic")
 	if a.cfg.EnvironmentID != "" {
-		a.dyn = &dynamic.Client{
+		dyn, err := dynamic.NewClient(dynamic.Config{
 			EnvironmentID: a.cfg.EnvironmentID,
 			BaseURL:       a.cfg.DynamicAPIURL,
-			HTTPClient:    &http.Client{Timeout: a.timeout},
 			Logger:        dlog,
-		}
-		if a.dyn.SessionID() == "" { // invalid configuration: no network call is made
-			_, err := a.dyn.ProjectSettings(context.Background())
-			a.dyn = nil
+		})
+		if err != nil {
 			return fmt.Errorf("DYNAMIC_ENVIRONMENT_ID / DYNAMIC_API_URL: %w", err)
 		}
+		a.dyn = dyn
 		return nil
 	}
 	localIssuer := cmp.Or(a.cfg.LocalIssuer, a.issuer)
@@ -140,12 +136,16 @@ func (a *app) attachDynamic() error {
 	a.localIssuer = localIssuer
 	a.local = fake
 	a.localMount = http.StripPrefix(localDynPrefix, fake)
-	a.dyn = &dynamic.Client{
+	dyn, err := dynamic.NewClient(dynamic.Config{
 		EnvironmentID: fake.EnvironmentID(),
 		BaseURL:       a.baseURL + localDynPrefix + "/api/v0",
 		HTTPClient:    &http.Client{Timeout: a.timeout},
 		Logger:        dlog,
+	})
+	if err != nil {
+		return fmt.Errorf("local Dynamic client: %w", err)
 	}
+	a.dyn = dyn
 	return nil
 }
 
@@ -221,7 +221,8 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?`)
 
-// redactTokens hides anything that looks like a JWT (a path may carry one).
+// redactTokens hides anything that looks like a JWT in a request path
+// (errors of package dynamic never carry tokens).
 func redactTokens(s string) string {
 	if !strings.Contains(s, "eyJ") {
 		return s
@@ -365,7 +366,7 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	ds, err := a.dyn.SignInWithExternalJWT(ctx, token, nil)
 	if err != nil {
 		status, msg := a.signInError(err)
-		a.log.Warn("sign-in failed", "status", status, "err", redactTokens(err.Error()))
+		a.log.Warn("sign-in failed", "status", status, "err", err.Error())
 		writeError(w, status, msg)
 		return
 	}
@@ -426,11 +427,11 @@ func (a *app) signInError(err error) (int, string) {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		// Refused by the client before any request: the pasted text is no JWT.
-		return http.StatusBadRequest, `"token" is not a JWT: ` + strings.TrimPrefix(err.Error(), jwt.ErrTokenMalformed.Error()+": ")
+		return http.StatusBadRequest, `"token" is not a JWT: ` + err.Error()
 	case errors.Is(err, dynamic.ErrInvalidExternalAuth):
 		msg := "Error authenticating with external JWT"
 		if errors.As(err, &ae) && ae.Message != "" {
-			msg += ": " + redactTokens(ae.Message)
+			msg += ": " + ae.Message
 		}
 		switch {
 		case a.local != nil && a.localIssuer != a.issuer:
@@ -448,13 +449,13 @@ func (a *app) signInError(err error) (int, string) {
 		}
 		return http.StatusTooManyRequests, msg
 	case errors.As(err, &ae):
-		return http.StatusBadGateway, fmt.Sprintf("%s refused the sign-in (HTTP %d): %s", where, ae.StatusCode, redactTokens(cmp.Or(ae.Message, ae.Code, "no error message")))
-	case errors.Is(err, dynamic.ErrBadResponse), errors.Is(err, dynamic.ErrResponseTooLarge):
-		return http.StatusBadGateway, where + " sent an answer the devserver cannot read: " + redactTokens(err.Error())
+		return http.StatusBadGateway, fmt.Sprintf("%s refused the sign-in (HTTP %d): %s", where, ae.StatusCode, cmp.Or(ae.Message, ae.Code, "no error message"))
+	case errors.Is(err, dynamic.ErrBadResponse):
+		return http.StatusBadGateway, where + " sent an answer the devserver cannot read: " + err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, fmt.Sprintf("%s did not answer within %s", where, a.timeout)
 	default:
-		return http.StatusBadGateway, "could not reach " + where + ": " + redactTokens(err.Error())
+		return http.StatusBadGateway, "could not reach " + where + ": " + err.Error()
 	}
 }
 
@@ -482,8 +483,8 @@ func (a *app) handleHomePage(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ps, err := a.dyn.ProjectSettings(ctx)
 	if err != nil {
-		a.log.Warn("could not load project settings", "err", redactTokens(err.Error()))
-		d.SettingsError = "Could not load the project settings from " + d.DynamicName + ": " + redactTokens(err.Error())
+		a.log.Warn("could not load project settings", "err", err.Error())
+		d.SettingsError = "Could not load the project settings from " + d.DynamicName + ": " + err.Error()
 	} else {
 		d.ExternalAuthOn = ps.ExternalAuthOn()
 	}

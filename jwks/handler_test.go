@@ -177,14 +177,16 @@ func TestNewHandlerErrors(t *testing.T) {
 		src  Source
 		opts *Options
 		want error // nil: any error
+		msg  string
 	}{
-		{"nil source", nil, nil, nil},
-		{"nil key", Static(Key{ID: "a"}), nil, ErrInvalidKey},
-		{"short key", Static(Key{ID: "a", Public: &rsa.PublicKey{N: big.NewInt(3233), E: 17}}), nil, ErrInvalidKey},
-		{"empty kid", Static(Key{Public: keys[0].Public}), nil, ErrInvalidKey},
-		{"duplicate kid", Static(Key{ID: "a", Public: keys[0].Public}, Key{ID: "a", Public: keys[1].Public}), nil, ErrInvalidKey},
-		{"bad Cache-Control", Static(keys...), &Options{CacheControl: "public\r\nX-Evil: 1"}, nil},
-		{"asynchronous source", asyncSource{}, nil, nil},
+		{"nil source", nil, nil, nil, "Source is nil"},
+		{"nil key", Static(Key{ID: "a"}), nil, ErrInvalidKey, "public key is missing"},
+		{"short key", Static(Key{ID: "a", Public: &rsa.PublicKey{N: big.NewInt(3233), E: 17}}), nil, ErrInvalidKey, "12 bits, too short"},
+		{"empty kid", Static(Key{Public: keys[0].Public}), nil, ErrInvalidKey, "key ID is empty"},
+		{"duplicate kid", Static(Key{ID: "a", Public: keys[0].Public}, Key{ID: "a", Public: keys[1].Public}), nil, ErrInvalidKey, "duplicate key ID"},
+		{"control kid", Static(Key{ID: "a\x07", Public: keys[0].Public}), nil, ErrInvalidKey, "control characters"},
+		{"bad Cache-Control", Static(keys...), &Options{CacheControl: "public\r\nX-Evil: 1"}, nil, "control characters"},
+		{"asynchronous source", asyncSource{}, nil, nil, "did not call fn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,8 +197,8 @@ func TestNewHandlerErrors(t *testing.T) {
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("error = %v, want %v", err, tt.want)
 			}
-			if !strings.HasPrefix(err.Error(), "jwks: ") {
-				t.Fatalf("error %q lacks the package prefix", err)
+			if !strings.HasPrefix(err.Error(), "jwks: ") || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %q lacks the package prefix or %q", err, tt.msg)
 			}
 		})
 	}
@@ -256,8 +258,8 @@ func TestUpdateWithInvalidKeys(t *testing.T) {
 		t.Fatalf("published %s\nwant %s", w.Body, want)
 	}
 	err := h.Err()
-	if !errors.Is(err, ErrInvalidKey) || !errors.Is(err, ErrInvalidKey) {
-		t.Fatalf("Err = %v, want ErrInvalidKey and ErrInvalidKey", err)
+	if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "public key is missing") || !strings.Contains(err.Error(), "duplicate key ID") {
+		t.Fatalf("Err = %v, want ErrInvalidKey naming the missing key and the duplicate ID", err)
 	}
 	out := logs.String()
 	if strings.Count(out, "level=WARN") != 2 || !strings.Contains(out, "broken") {

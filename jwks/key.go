@@ -234,58 +234,54 @@ func ParseKey(data []byte) (Key, error) {
 // jwkMeta is what ParseKey reads of a JWK's metadata.
 type jwkMeta struct{ kid string }
 
-// decodeMeta checks kty, use and alg, and reads kid.
+// jwkString returns the string member name of a JWK (ok false when absent).
+func jwkString(members map[string]json.RawMessage, name string) (v string, ok bool, err error) {
+	raw, ok := members[name]
+	if !ok {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", true, fmt.Errorf("%w: the JWK member %q must be a JSON string", ErrInvalidKey, name)
+	}
+	return v, true, nil
+}
+
+// metaRules are the rules on a public JWK's members: for each, whether it
+// must be present, and the value it must have ("" for any non-empty one).
+var metaRules = []struct {
+	name, want, hint string
+	required         bool
+}{
+	{"kty", "RSA", `RS256 needs an "RSA" key`, true},
+	{"n", "", "check that the whole JWK was copied", true},
+	{"e", "", "check that the whole JWK was copied", true},
+	{"use", "sig", `a signing key needs "sig" (or no "use")`, false},
+	{"alg", "RS256", `only "RS256" is supported (or no "alg")`, false},
+}
+
+// decodeMeta checks kty, n, e, use and alg, and reads kid.
 func decodeMeta(members map[string]json.RawMessage) (jwkMeta, error) {
-	str := func(name string) (string, bool, error) {
-		raw, ok := members[name]
-		if !ok {
-			return "", false, nil
+	for _, r := range metaRules {
+		v, ok, err := jwkString(members, r.name)
+		switch {
+		case err != nil:
+			return jwkMeta{}, err
+		case !ok && r.required, ok && r.want == "" && v == "":
+			return jwkMeta{}, fmt.Errorf(`%w: the JWK has no %q: %s`, ErrInvalidKey, r.name, r.hint)
+		case ok && r.want != "" && v != r.want:
+			return jwkMeta{}, fmt.Errorf(`%w: the JWK has %s %s: %s`, ErrInvalidKey, r.name, quote(v), r.hint)
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", true, fmt.Errorf("%w: the JWK member %q must be a JSON string", ErrInvalidKey, name)
-		}
-		return s, true, nil
 	}
-	var meta jwkMeta
-	kty, ok, err := str("kty")
-	switch {
-	case err != nil:
-		return meta, err
-	case !ok:
-		return meta, fmt.Errorf(`%w: the JWK has no "kty": expected "RSA"`, ErrInvalidKey)
-	case kty != "RSA":
-		return meta, fmt.Errorf(`%w: the JWK has kty %s: RS256 needs an "RSA" key`, ErrInvalidKey, quote(kty))
-	}
-	n, _, errN := str("n")
-	e, _, errE := str("e")
-	if err := errors.Join(errN, errE); err != nil {
-		return meta, err
-	}
-	if n == "" || e == "" {
-		return meta, fmt.Errorf(`%w: the JWK lacks "n" or "e": check that the whole JWK was copied`, ErrInvalidKey)
-	}
-	if use, ok, err := str("use"); err != nil {
-		return meta, err
-	} else if ok && use != "sig" {
-		return meta, fmt.Errorf(`%w: the JWK has use %s: a signing key needs "sig" (or no "use")`, ErrInvalidKey, quote(use))
-	}
-	if alg, ok, err := str("alg"); err != nil {
-		return meta, err
-	} else if ok && alg != "RS256" {
-		return meta, fmt.Errorf(`%w: the JWK has alg %s: only "RS256" is supported (or no "alg")`, ErrInvalidKey, quote(alg))
-	}
-	kid, ok, err := str("kid")
+	kid, _, err := jwkString(members, "kid")
 	if err != nil {
-		return meta, err
+		return jwkMeta{}, err
 	}
-	if ok && strings.TrimSpace(kid) != "" {
+	if strings.TrimSpace(kid) != "" {
 		if err := validateKID(kid); err != nil {
-			return meta, err
+			return jwkMeta{}, err
 		}
 	}
-	meta.kid = kid
-	return meta, nil
+	return jwkMeta{kid: kid}, nil
 }
 
 // Source is anything that hands a Handler the keys to publish and tells it

@@ -92,24 +92,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, body
 		notFound(w)
 		return
 	}
-	var ep endpoint
-	var handle func()
-	get := r.Method == http.MethodGet || r.Method == http.MethodHead
-	post := r.Method == http.MethodPost
-	switch {
-	case route == "settings" && get:
-		ep, handle = endpointSettings, func() { s.settings(w, cfg) }
-	case route == "nonces" && get:
-		ep, handle = endpointNonces, func() { s.noncesHandler(w, r, cfg) }
-	case route == "nonce" && get:
-		ep, handle = endpointNonce, func() { s.nonceHandler(w, cfg) }
-	case route == "externalAuth/signin" && post:
-		ep, handle = endpointSignIn, func() { s.signIn(w, r, cfg, body, bodyErr) }
-	case route == "externalAuth/verify" && post:
-		ep, handle = endpointVerify, func() { s.verify(w, r, cfg, body, bodyErr) }
-	case (route == ".well-known/jwks" || route == ".well-known/jwks.json") && get:
-		ep, handle = endpointJWKS, func() { s.jwks(w) }
-	default:
+	ep, ok := routeOf(route, r.Method)
+	if !ok {
 		notFound(w)
 		return
 	}
@@ -118,7 +102,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, body
 	if ep != endpointSignIn && ep != endpointVerify && s.writeInjected(w, ep) {
 		return
 	}
-	handle()
+	switch ep {
+	case endpointSettings:
+		s.settings(w, cfg)
+	case endpointNonces:
+		s.noncesHandler(w, r, cfg)
+	case endpointNonce:
+		s.nonceHandler(w, cfg)
+	case endpointSignIn:
+		s.signIn(w, r, cfg, body, bodyErr)
+	case endpointVerify:
+		s.verify(w, r, cfg, body, bodyErr)
+	case endpointJWKS:
+		s.jwks(w)
+	}
+}
+
+// routeOf maps a route (the path after /sdk/{environmentId}/) and a method
+// to an endpoint.
+func routeOf(route, method string) (endpoint, bool) {
+	post := method == http.MethodPost
+	get := method == http.MethodGet || method == http.MethodHead
+	switch ep := endpoint(route); {
+	case ep == endpointSignIn || ep == endpointVerify:
+		return ep, post
+	case route == ".well-known/jwks.json":
+		return endpointJWKS, get
+	case ep == endpointSettings || ep == endpointNonces || ep == endpointNonce || ep == endpointJWKS:
+		return ep, get
+	}
+	return "", false
 }
 
 // writeInjected writes the next injected answer for ep, if any.
@@ -348,18 +361,29 @@ func authMessage(err error) string {
 	return strings.TrimPrefix(err.Error(), "dynamic: ")
 }
 
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body []byte, bodyErr error) {
+// readSignInBody answers what sign-in and step-up refuse before anything else:
+// external auth off, an unreadable or malformed body. ok false means an
+// answer was written.
+func readSignInBody(w http.ResponseWriter, cfg Config, body []byte, bodyErr error) (req signInBody, ok bool) {
 	if !cfg.externalAuthOn() {
 		writeError(w, http.StatusForbidden, "", "External authentication is not enabled for this environment")
-		return
+		return req, false
 	}
 	if bodyErr != nil {
 		writeError(w, http.StatusBadRequest, "", bodyErr.Error())
-		return
+		return req, false
 	}
 	req, err := parseSignInBody(body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "", err.Error())
+		return req, false
+	}
+	return req, true
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body []byte, bodyErr error) {
+	req, ok := readSignInBody(w, cfg, body, bodyErr)
+	if !ok {
 		return
 	}
 	if !cfg.cookieMode() {
@@ -368,22 +392,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body
 			return
 		}
 	}
-	token := req.JWT
-	if token == "" && cfg.CookieName != "" {
-		if c, err := r.Cookie(cfg.CookieName); err == nil {
-			token = c.Value
-		}
-	}
-	if token == "" {
-		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, "no external JWT: send {\"jwt\":\"<token>\"}")
-		return
-	}
-	sessionKey := req.SessionPublicKey
-	if sessionKey == "" {
-		sessionKey = r.Header.Get(wire.HeaderSessionPublicKey)
-	}
-	if sessionKey != "" && wire.CheckSessionPublicKey(sessionKey) != nil {
-		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidSessionKey, "sessionPublicKey must be a compressed P-256 public key: 66 lower-case hex characters starting with 02 or 03")
+	token, sessionKey, ok := signInInputs(w, r, cfg, req)
+	if !ok {
 		return
 	}
 	v, err := s.validatorFor(r, cfg)
@@ -404,6 +414,31 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body
 		http.SetCookie(w, &http.Cookie{Name: wire.AccessTokenCookie, Value: access, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(resp.ExpiresAt, 0)})
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// signInInputs picks the external JWT (body, else the configured cookie)
+// and the session key (body, else header); ok false means an answer was
+// written.
+func signInInputs(w http.ResponseWriter, r *http.Request, cfg Config, req signInBody) (token, sessionKey string, ok bool) {
+	token = req.JWT
+	if token == "" && cfg.CookieName != "" {
+		if c, err := r.Cookie(cfg.CookieName); err == nil {
+			token = c.Value
+		}
+	}
+	if token == "" {
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, "no external JWT: send {\"jwt\":\"<token>\"}")
+		return "", "", false
+	}
+	sessionKey = req.SessionPublicKey
+	if sessionKey == "" {
+		sessionKey = r.Header.Get(wire.HeaderSessionPublicKey)
+	}
+	if sessionKey != "" && wire.CheckSessionPublicKey(sessionKey) != nil {
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidSessionKey, "sessionPublicKey must be a compressed P-256 public key: 66 lower-case hex characters starting with 02 or 03")
+		return "", "", false
+	}
+	return token, sessionKey, true
 }
 
 // checkDevice checks the device-signature headers; "" means accepted.
@@ -429,29 +464,30 @@ func (s *Server) checkDevice(r *http.Request, cfg Config) string {
 	return ""
 }
 
+// bearerToken is the request's access token: Authorization: Bearer, else
+// the cookie of cookie-based environments.
+func bearerToken(r *http.Request) string {
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && bearer != "" {
+		return bearer
+	}
+	if c, err := r.Cookie(wire.AccessTokenCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
 func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body []byte, bodyErr error) {
 	if !cfg.externalAuthOn() {
 		writeError(w, http.StatusForbidden, "", "External authentication is not enabled for this environment")
 		return
 	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || bearer == "" {
-		if c, err := r.Cookie(wire.AccessTokenCookie); err == nil {
-			bearer = c.Value
-		}
-	}
-	access, err := s.verifyAccessToken(bearer, cfg)
+	access, err := s.verifyAccessToken(bearerToken(r), cfg)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "Unauthorized: "+err.Error())
 		return
 	}
-	if bodyErr != nil {
-		writeError(w, http.StatusBadRequest, "", bodyErr.Error())
-		return
-	}
-	req, err := parseSignInBody(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "", err.Error())
+	req, ok := readSignInBody(w, cfg, body, bodyErr)
+	if !ok {
 		return
 	}
 	if req.JWT == "" {
@@ -473,20 +509,18 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 	// Dynamic's assertion rules live in dynamic.Validator; only the jti
 	// replay state is the fake's.
 	claims, err := v.ValidateStepUp(r.Context(), req.JWT, extSub)
-	if err != nil {
-		code := wire.CodeInvalidExternalAuth
-		if errors.Is(err, dynamic.ErrMissingScope) {
-			code = wire.CodeInvalidScopes
-		}
-		writeError(w, http.StatusUnprocessableEntity, code, authMessage(err))
-		return
+	if err == nil {
+		err = s.useJTI(claims.ID, claims.ExpiresAt)
 	}
-	if err := s.useJTI(claims.ID, claims.ExpiresAt); err != nil {
-		if errors.Is(err, errJTIsFull) {
-			writeError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
-			return
-		}
-		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, err.Error())
+	switch {
+	case errors.Is(err, dynamic.ErrMissingScope):
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidScopes, authMessage(err))
+		return
+	case errors.Is(err, errJTIsFull):
+		writeError(w, http.StatusTooManyRequests, wire.CodeTooManyRequests, err.Error())
+		return
+	case err != nil:
+		writeError(w, http.StatusUnprocessableEntity, wire.CodeInvalidExternalAuth, authMessage(err))
 		return
 	}
 	if s.writeInjected(w, endpointVerify) {

@@ -296,6 +296,9 @@ func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return resp, nil // the client follows it, within the origin only
+	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		return nil, &jwksRefusedError{fmt.Sprintf("HTTP status %d, want 200", resp.StatusCode)}
@@ -466,14 +469,14 @@ func (v *Validator) keyfunc(ctx context.Context) jwt.Keyfunc {
 		if err != nil {
 			return nil, v.keyError(ctx, kid, err)
 		}
-		pub, ok := key.(*rsa.PublicKey)
-		if !ok {
-			return nil, refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q is %T, not an RSA key: RS256 needs an RSA key", clip(kid), key)
+		jwk, err := v.cached.KeyRead(ctx, kid)
+		if err != nil {
+			return nil, v.keyError(ctx, kid, err)
 		}
-		if err := (jwks.Key{ID: kid, Public: pub}).Validate(); err != nil {
-			return nil, refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify: %v", clip(kid), err)
+		if err := rs256Key(jwk, kid); err != nil {
+			return nil, refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", clip(kid), err)
 		}
-		return pub, nil
+		return key, nil
 	}
 }
 
@@ -499,20 +502,31 @@ func (v *Validator) kidlessKeys(ctx context.Context) (any, error) {
 	}
 	var set jwt.VerificationKeySet
 	for _, j := range all {
-		m := j.Marshal()
-		pub, ok := j.Key().(*rsa.PublicKey)
-		if !ok || (m.USE != "" && m.USE != jwkset.UseSig) || (m.ALG != "" && m.ALG != jwkset.AlgRS256) {
-			continue
+		if rs256Key(j, "kid-less") == nil {
+			set.Keys = append(set.Keys, j.Key())
 		}
-		if (jwks.Key{ID: "kid-less", Public: pub}).Validate() != nil {
-			continue
-		}
-		set.Keys = append(set.Keys, pub)
 	}
 	if len(set.Keys) == 0 {
 		return nil, refuse(ErrUnknownKey, "unknown kid: the token has no kid and the JWKS at %s has no RS256 key of 2048 bits or more: put the signing key's kid in the token header", v.cfg.JWKSURL)
 	}
 	return set, nil
+}
+
+// rs256Key reports why jwk cannot verify an RS256 signature: not RSA, a
+// use other than sig, an alg other than RS256, or a key jwks refuses
+// (under 2048 bits, say).
+func rs256Key(jwk jwkset.JWK, kid string) error {
+	m := jwk.Marshal()
+	pub, ok := jwk.Key().(*rsa.PublicKey)
+	switch {
+	case !ok:
+		return fmt.Errorf("it is a %s key, not RSA", m.KTY)
+	case m.USE != "" && m.USE != jwkset.UseSig:
+		return fmt.Errorf("its use is %q, not sig", m.USE)
+	case m.ALG != "" && m.ALG != jwkset.AlgRS256:
+		return fmt.Errorf("its alg is %q, not RS256", m.ALG)
+	}
+	return (jwks.Key{ID: kid, Public: pub}).Validate()
 }
 
 // mapError turns a golang-jwt error into ours, with a message that says what

@@ -15,26 +15,8 @@ import (
 
 	"github.com/extauth/extauth/dynamic"
 	"github.com/extauth/extauth/dynamic/internal/wire"
+	"github.com/extauth/extauth/internal/httpstatus"
 )
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
 
 // ServeHTTP serves the fake API; see the package documentation for routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +24,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "dynamictest: Server not initialised: create it with dynamictest.New or NewServer", http.StatusInternalServerError)
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &httpstatus.Recorder{ResponseWriter: w}
 	body, bodyErr := readBody(r)
 	s.mu.Lock()
 	s.seq++
@@ -56,19 +38,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.serve(sw, r, body, bodyErr)
 
-	if sw.status == 0 {
-		sw.status = http.StatusOK
-	}
 	s.mu.Lock()
 	for i := len(s.requests) - 1; i >= 0; i-- {
 		if s.requests[i].seq == seq {
-			s.requests[i].Status = sw.status
+			s.requests[i].Status = sw.Code()
 			break
 		}
 	}
 	s.mu.Unlock()
 	logger.LogAttrs(r.Context(), slog.LevelDebug, "dynamictest request",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status))
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.Code()))
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, bodyErr error) {

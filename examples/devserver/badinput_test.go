@@ -40,9 +40,11 @@ func TestBadInput(t *testing.T) {
 		{"deeply nested object", "POST", jwtPath, js, deep, 400, "max depth"},
 		{"deeply nested array", "POST", jwtPath, js, deepArr, 400, "max depth"},
 		{"oversized body", "POST", jwtPath, js, big, 413, "64 KiB"},
-		{"oversized body without length", "POST", jwtPath + "?chunked", js, big, 413, "64 KiB"},
+		// A chunked body may be framed otherwise by a front end (request
+		// smuggling): refused on guarded paths whatever its size.
+		{"oversized body without length", "POST", jwtPath + "?chunked", js, big, 400, "Transfer-Encoding are refused"},
 		{"body of exactly 64 KiB", "POST", jwtPath, js, atLimit, 400, "sub is 65526 bytes"},
-		{"body of exactly 64 KiB without length", "POST", jwtPath + "?chunked", js, atLimit, 400, "sub is 65526 bytes"},
+		{"small body without length", "POST", jwtPath + "?chunked", js, `{"sub":"u"}`, 400, "Transfer-Encoding are refused"},
 		{"unknown field", "POST", jwtPath, js, `{"subject":"u"}`, 400, `unknown field "subject"`},
 		{"iss override attempt", "POST", jwtPath, js, `{"sub":"u","iss":"https://evil"}`, 400, `unknown field "iss"`},
 		{"invalid utf-8 outside strings", "POST", jwtPath, js, "{\xff}", 400, "not valid UTF-8"},
@@ -83,7 +85,7 @@ func TestBadInput(t *testing.T) {
 		{"GET signin", "GET", signInPath, "", "", 405, "use POST"},
 		{"GET signout", "GET", signOutPath, "", "", 405, "use POST"},
 		{"signout oversized", "POST", signOutPath, "application/x-www-form-urlencoded", big, 413, "64 KiB"},
-		{"signout oversized without length", "POST", signOutPath + "?chunked", "application/x-www-form-urlencoded", big, 413, "64 KiB"},
+		{"signout oversized without length", "POST", signOutPath + "?chunked", "application/x-www-form-urlencoded", big, 400, "Transfer-Encoding are refused"},
 		{"POST jwt page", "POST", "/jwt", js, "{}", 405, "use GET"},
 		{"POST home", "POST", "/", js, "{}", 405, "use GET"},
 		{"PATCH dashboard", "PATCH", "/dashboard", "", "", 405, "use GET"},

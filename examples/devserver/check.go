@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -228,9 +229,9 @@ func loadExistingKey(cfg *config) (*keySource, error) {
 	if cfg.Getenv(issuer.EnvPrivateKey) != "" || cfg.Getenv(issuer.EnvKID) != "" || cfg.Getenv(issuer.EnvPublicKey) != "" {
 		return loadSigningKey(cfg.Getenv, cfg.StateDir)
 	}
-	ks, err := readStateKey(cfg.StateDir + "/" + keyFileName)
+	ks, err := readStateKey(filepath.Join(cfg.StateDir, keyFileName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("JWT_PROVIDER_PUBLIC_KEY not configured and no %s/%s yet: start the devserver once, or run `go run ./examples/devserver keygen -write .env.local`", cfg.StateDir, keyFileName)
+		return nil, fmt.Errorf("JWT_PROVIDER_PUBLIC_KEY not configured: JWT_PROVIDER_PRIVATE_KEY is not set and %s does not exist; start the devserver once (it generates one), or run `devserver keygen -write .env.local`", filepath.Join(cfg.StateDir, keyFileName))
 	}
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,5 +220,26 @@ func TestUpdateDotenv(t *testing.T) {
 	got = string(updateDotenv([]byte("A=1"), keygenHeader, envOrder, vals))
 	if !strings.HasPrefix(got, "A=1\n\n"+keygenHeader+"\n") {
 		t.Errorf("append after unterminated line:\n%s", got)
+	}
+}
+
+// TestIssuerFlagWithEnvKey (issue 12.3): with only JWT_PROVIDER_PRIVATE_KEY
+// set, -issuer wins, and without it the documented default applies.
+func TestIssuerFlagWithEnvKey(t *testing.T) {
+	env := map[string]string{"JWT_PROVIDER_PRIVATE_KEY": "'" + string(testKeyJSON()) + "'"}
+	for _, tc := range []struct {
+		flag, want string
+	}{{"https://x.example", "https://x.example"}, {"", defaultIssuer}} {
+		cfg, err := resolveConfig(&flagVals{issuer: tc.flag, noDotenv: true}, func(k string) string { return env[k] }, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := newApp(cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatalf("-issuer %q: %v", tc.flag, err)
+		}
+		if a.issuer != tc.want || a.key.Origin != "env" {
+			t.Errorf("-issuer %q: issuer %q from %s, want %q from env", tc.flag, a.issuer, a.key.Origin, tc.want)
+		}
 	}
 }

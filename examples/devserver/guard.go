@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -106,7 +107,12 @@ func loopbackHost(hostport string) bool {
 		return false
 	}
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		// "localhost:evil.example" splits into localhost and a "port"
+		// that is a host name: refuse anything but a port number.
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strings.TrimLeft(port, "0123456789") != "" {
+			return false
+		}
 		host = h
 	}
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoopbackGuard(t *testing.T) {
@@ -140,5 +143,63 @@ func TestThroughTunnel(t *testing.T) {
 	}
 	if strings.Contains(ts.logs.String(), `msg="signed in"`) {
 		t.Error("someone signed in through the tunnel")
+	}
+}
+
+// TestRequestFraming (issue 9.7): a request framed by Transfer-Encoding,
+// here with a Content-Length too, could carry a second request that a
+// front end framing by Content-Length passes on as part of the body. The
+// devserver refuses it on guarded paths and closes the connection either
+// way, so nothing after it on the connection is read as a request.
+func TestRequestFraming(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	addr := strings.TrimPrefix(ts.url, "http://")
+	smuggled := "GET " + ngrokPath + " HTTP/1.1\r\nHost: " + addr + "\r\n\r\n"
+	for _, tc := range []struct {
+		name, req string
+		status    int
+	}{
+		{"CL and TE on the mint endpoint", "POST " + jwtPath + " HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, 400},
+		{"chunked GET of a page", "GET /jwt HTTP/1.1\r\nHost: " + addr + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, 400},
+		{"chunked GET of the JWKS", "GET " + jwksPath + " HTTP/1.1\r\nHost: " + addr + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(c, tc.req); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !resp.Close {
+				t.Fatalf("status %d, Connection: close %v (%s); want %d and a closed connection", resp.StatusCode, resp.Close, body, tc.status)
+			}
+			if second, err := http.ReadResponse(br, nil); err == nil {
+				t.Fatalf("the smuggled request was answered: %s", second.Status)
+			}
+		})
+	}
+}
+
+// TestHostWithNamedPort: "localhost:evil.example" is not a loopback Host,
+// though it splits into localhost and a "port".
+func TestHostWithNamedPort(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost:3000": true, "127.0.0.1:3000": true, "[::1]:3000": true, "localhost": true,
+		"localhost:evil.example": false, "localhost:3000x": false, "localhost:+80": false, "localhost:0": false,
+		"localhost:99999": false, "127.0.0.1:evil.example": false,
+	} {
+		if got := loopbackHost(host); got != want {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
 	}
 }

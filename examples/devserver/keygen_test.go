@@ -26,27 +26,26 @@ func TestKeygenOutputFormat(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	// stdout holds the four assignments only, so `keygen > .env.local`
+	// and `. .env.local` work (issue 12.4); the prose goes to stderr.
 	lines := strings.Split(out, "\n")
-	if len(lines) != 10 || lines[9] != "" {
-		t.Fatalf("want 9 lines + final newline, got %d:\n%s", len(lines), out)
+	if len(lines) != 5 || lines[4] != "" {
+		t.Fatalf("want 4 lines + final newline, got %d:\n%.300s", len(lines), out)
 	}
-	head := []string{"Generating RSA-256 key pair...", "", "Add the following to your .env.local:", "", keygenHeader}
-	for i, want := range head {
-		if lines[i] != want {
-			t.Errorf("line %d = %q, want %q", i+1, lines[i], want)
-		}
+	if !strings.Contains(stderr, "Add these lines to your .env.local") || strings.Contains(stderr, "JWT_PROVIDER_PRIVATE_KEY") {
+		t.Errorf("stderr = %q", stderr)
 	}
 	kidRE := regexp.MustCompile(`^JWT_PROVIDER_KID=(demo-key-\d{13})$`)
-	m := kidRE.FindStringSubmatch(lines[5])
+	m := kidRE.FindStringSubmatch(lines[0])
 	if m == nil {
-		t.Fatalf("line 6 = %q", lines[5])
+		t.Fatalf("line 1 = %q", lines[0])
 	}
 	kid := m[1]
-	if lines[6] != "JWT_PROVIDER_ISSUER=https://demo-jwt-provider.example.com" {
-		t.Errorf("line 7 = %q", lines[6])
+	if lines[1] != "JWT_PROVIDER_ISSUER=https://demo-jwt-provider.example.com" {
+		t.Errorf("line 2 = %q", lines[1])
 	}
-	pub := strings.TrimPrefix(lines[7], "JWT_PROVIDER_PUBLIC_KEY=")
-	priv := strings.TrimPrefix(lines[8], "JWT_PROVIDER_PRIVATE_KEY=")
+	pub := strings.TrimPrefix(lines[2], "JWT_PROVIDER_PUBLIC_KEY=")
+	priv := strings.TrimPrefix(lines[3], "JWT_PROVIDER_PRIVATE_KEY=")
 	for _, v := range []string{pub, priv} {
 		if !strings.HasPrefix(v, `'{"kty":"RSA","n":"`) || !strings.HasSuffix(v, `","kid":"`+kid+`","use":"sig","alg":"RS256"}'`) {
 			t.Errorf("not the demo's single-quoted compact JWK: %.60s…", v)
@@ -77,7 +76,7 @@ func TestKeygenOutputFormat(t *testing.T) {
 	}
 	// And the four lines load back as the devserver's key.
 	env := map[string]string{}
-	for _, l := range lines[5:9] {
+	for _, l := range lines[:4] {
 		k, v, _ := strings.Cut(l, "=")
 		env[k] = v
 	}
@@ -92,8 +91,8 @@ func TestKeygenFlags(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(out, "\nJWT_PROVIDER_KID=k1\nJWT_PROVIDER_ISSUER=https://auth.example.com\n") {
-		t.Errorf("flags not applied:\n%s", out)
+	if !strings.HasPrefix(out, "JWT_PROVIDER_KID=k1\nJWT_PROVIDER_ISSUER=https://auth.example.com\n") {
+		t.Errorf("flags not applied:\n%.200s", out)
 	}
 	priv := out[strings.Index(out, "JWT_PROVIDER_PRIVATE_KEY='")+26 : len(out)-2]
 	key, err := issuer.ParseJWK([]byte(priv))
@@ -103,7 +102,7 @@ func TestKeygenFlags(t *testing.T) {
 	if n := key.Public().Public.N.BitLen(); n != 3072 {
 		t.Errorf("bits %d", n)
 	}
-	for _, args := range [][]string{{"-bits", "1024"}, {"-kid", "has'quote"}, {"-issuer", ""}, {"-bits", "x"}, {"extra"}} {
+	for _, args := range [][]string{{"-bits", "1024"}, {"-kid", "has'quote"}, {"-issuer", "a b"}, {"-bits", "x"}, {"extra"}} {
 		if code, _, _ := runCmd(t, t.TempDir(), nil, append([]string{"keygen"}, args...)...); code == 0 {
 			t.Errorf("keygen %v: exit 0, want failure", args)
 		}
@@ -156,6 +155,67 @@ func TestKeygenWrite(t *testing.T) {
 	}
 }
 
+// TestKeygenWriteRefusesSymlinks (issue 9.10): a symlinked or dangling
+// .env.local would make keygen replace its target, anywhere, with a file
+// holding the private key.
+func TestKeygenWriteRefusesSymlinks(t *testing.T) {
+	for name, target := range map[string]string{"existing target": "victim.txt", "dangling": "missing/nowhere.env"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := filepath.Join(dir, target)
+			if name == "existing target" {
+				os.WriteFile(victim, []byte("precious\n"), 0o644)
+			}
+			os.Symlink(victim, filepath.Join(dir, ".env.local"))
+			code, _, stderr := runCmd(t, dir, nil, "keygen", "-write", ".env.local")
+			if code == 0 || !strings.Contains(stderr, "is a symbolic link") {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if data, err := os.ReadFile(victim); name == "existing target" && string(data) != "precious\n" || name == "dangling" && err == nil {
+				t.Errorf("the link's target was written: %q, %v", data, err)
+			}
+		})
+	}
+}
+
+// TestKeygenWriteUnterminatedQuote (issue 9.11): after OTHER="abc the
+// appended lines would be swallowed by the open quote; keygen refuses and
+// names the line.
+func TestKeygenWriteUnterminatedQuote(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".env.local")
+	old := "FIRST=1\nOTHER=\"abc\nLAST=2\n"
+	os.WriteFile(path, []byte(old), 0o600)
+	code, _, stderr := runCmd(t, dir, nil, "keygen", "-write", ".env.local")
+	if code == 0 || !strings.Contains(stderr, "line 2: OTHER has an unterminated") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if data, _ := os.ReadFile(path); string(data) != old {
+		t.Errorf("file changed:\n%s", data)
+	}
+}
+
+// TestKeygenWriteKeepsIssuer (issue 12.1): -write keeps the file's issuer
+// unless -issuer is given, and says when it changes it.
+func TestKeygenWriteKeepsIssuer(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".env.local")
+	os.WriteFile(path, []byte("JWT_PROVIDER_ISSUER=https://mine.example\n"), 0o600)
+	if code, _, stderr := runCmd(t, dir, nil, "keygen", "-write", ".env.local"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "JWT_PROVIDER_ISSUER=https://mine.example\n") {
+		t.Fatalf("issuer not kept:\n%.300s", data)
+	}
+	code, _, stderr := runCmd(t, dir, nil, "keygen", "-write", ".env.local", "-issuer", "https://new.example")
+	if code != 0 || !strings.Contains(stderr, "JWT_PROVIDER_ISSUER changed https://mine.example -> https://new.example") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "JWT_PROVIDER_ISSUER=https://new.example\n") {
+		t.Fatalf("issuer not changed:\n%.300s", data)
+	}
+}
+
 func TestJWKSCommand(t *testing.T) {
 	cfg := testConfig(t)
 	code, out, stderr := runCmd(t, cfg.Dir, nil, "jwks")
@@ -172,5 +232,18 @@ func TestJWKSCommand(t *testing.T) {
 		if _, ok := set.Keys[0][m]; ok {
 			t.Errorf("private member %q in jwks output", m)
 		}
+	}
+}
+
+// TestJWKSCommandCreatesNoKey (issue 12.10): printing the JWKS in a fresh
+// directory says how to get a key instead of creating one.
+func TestJWKSCommandCreatesNoKey(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, dir, nil, "jwks")
+	if code == 0 || out != "" || !strings.Contains(stderr, "keygen -write .env.local") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".extauth")); err == nil {
+		t.Error("jwks created a state directory")
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,7 +32,15 @@ type keySource struct {
 // persisted in stateDir, generating and persisting one on first use.
 func loadSigningKey(getenv func(string) string, stateDir string) (*keySource, error) {
 	if getenv(issuer.EnvPrivateKey) != "" || getenv(issuer.EnvKID) != "" || getenv(issuer.EnvPublicKey) != "" {
-		key, iss, err := issuer.LoadEnv(getenv)
+		// A key without an issuer gets the devserver's default (-issuer,
+		// when given, wins over both: see newApp).
+		withIssuer := func(k string) string {
+			if k == issuer.EnvIssuer {
+				return cmp.Or(getenv(k), defaultIssuer)
+			}
+			return getenv(k)
+		}
+		key, iss, err := issuer.LoadEnv(withIssuer)
 		if err != nil {
 			return nil, fmt.Errorf("JWT_PROVIDER_* configuration: %w", err)
 		}
@@ -53,9 +62,12 @@ func loadOrCreateStateKey(stateDir string) (*keySource, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return ks, err
 	}
-	_, statErr := os.Stat(stateDir)
+	_, statErr := os.Lstat(stateDir)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory %s: %w (choose another with -state-dir)", stateDir, err)
+	}
+	if err := checkStateDir(stateDir); err != nil {
+		return nil, err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		// The devserver often runs in someone's own project: make sure
@@ -81,13 +93,50 @@ func loadOrCreateStateKey(stateDir string) (*keySource, error) {
 	return &keySource{Key: key, Origin: "generated", Path: path}, nil
 }
 
+// checkStateDir refuses a state directory that someone else could have
+// planted a key in, as ssh refuses a ~/.ssh others can write: a symbolic
+// link, a directory owned by another user, or one group or others may
+// write to.
+func checkStateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("state directory %s is a symbolic link: the link could lead the devserver to a key someone else planted; use a real directory (-state-dir)", dir)
+	case !fi.IsDir():
+		return fmt.Errorf("state directory %s is not a directory: remove it or choose another -state-dir", dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("state directory %s has mode %04o: group or others may write to it and plant a key that signs your tokens; run chmod 700 %s", dir, fi.Mode().Perm(), dir)
+	}
+	return checkOwner(dir, fi)
+}
+
+// checkKeyFile refuses a key file that is a symbolic link, a directory,
+// owned by another user, or readable or writable by anyone but you.
+func checkKeyFile(path string, fi fs.FileInfo) error {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("key file %s is a symbolic link: the link could lead the devserver to a key someone else planted; replace it with the file itself", path)
+	case fi.IsDir():
+		return fmt.Errorf("key file %s is a directory: remove it or choose another -state-dir", path)
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("key file %s has mode %04o: other users may read or replace the private key; run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	return checkOwner(path, fi)
+}
+
 func readStateKey(path string) (*keySource, error) {
-	st, err := os.Stat(path)
+	if err := checkStateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	st, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("key file %s is a directory: remove it or choose another -state-dir", path)
+	if err := checkKeyFile(path, st); err != nil {
+		return nil, err
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -97,11 +146,7 @@ func readStateKey(path string) (*keySource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key file %s is not a valid private RSA JWK (%w): delete it to generate a new key, or fix it", path, err)
 	}
-	ks := &keySource{Key: key, Origin: "state", Path: path}
-	if st.Mode().Perm()&0o077 != 0 {
-		ks.Warnings = append(ks.Warnings, fmt.Sprintf("key file %s has mode %04o: other users may read the private key; run chmod 600 %s", path, st.Mode().Perm(), path))
-	}
-	return ks, nil
+	return &keySource{Key: key, Origin: "state", Path: path}, nil
 }
 
 // createFileExclusive atomically creates path with data and mode 0600 unless

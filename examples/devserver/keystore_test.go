@@ -117,14 +117,12 @@ func TestKeyFileProblems(t *testing.T) {
 		}
 	})
 	t.Run("readable by others", func(t *testing.T) {
+		// As ssh refuses an unprotected private key file.
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, keyFileName), testKeyJSON(), 0o644)
-		ks, err := loadOrCreateStateKey(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ks.Warnings) != 1 || !strings.Contains(ks.Warnings[0], "chmod 600") {
-			t.Errorf("warnings %q", ks.Warnings)
+		os.Chmod(filepath.Join(dir, keyFileName), 0o644) // whatever the umask
+		if _, err := loadOrCreateStateKey(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("directory", func(t *testing.T) {
@@ -150,4 +148,67 @@ func TestKeyFileProblems(t *testing.T) {
 			t.Fatalf("%v %+v", err, ks)
 		}
 	})
+}
+
+// TestStateDirectoryTrust (issue 9.12): a state directory someone else
+// could have planted a key in is refused, with the fix, as ssh refuses a
+// ~/.ssh others can write. Each case used to load the planted key.
+func TestStateDirectoryTrust(t *testing.T) {
+	planted := testKeyJSON()
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T) string // returns the state directory
+		want  string
+	}{
+		{"group-writable directory", func(t *testing.T) string {
+			dir := filepath.Join(t.TempDir(), ".extauth")
+			os.Mkdir(dir, 0o700)
+			os.Chmod(dir, 0o770)
+			os.WriteFile(filepath.Join(dir, keyFileName), planted, 0o600)
+			return dir
+		}, "chmod 700"},
+		{"world-writable directory without a key yet", func(t *testing.T) string {
+			dir := filepath.Join(t.TempDir(), ".extauth")
+			os.Mkdir(dir, 0o700)
+			os.Chmod(dir, 0o777)
+			return dir
+		}, "chmod 700"},
+		{"symlinked directory", func(t *testing.T) string {
+			base := t.TempDir()
+			real := filepath.Join(base, "elsewhere")
+			os.Mkdir(real, 0o700)
+			os.WriteFile(filepath.Join(real, keyFileName), planted, 0o600)
+			link := filepath.Join(base, ".extauth")
+			os.Symlink(real, link)
+			return link
+		}, "symbolic link"},
+		{"symlinked key file", func(t *testing.T) string {
+			base := t.TempDir()
+			os.WriteFile(filepath.Join(base, "planted.json"), planted, 0o600)
+			dir := filepath.Join(base, ".extauth")
+			os.Mkdir(dir, 0o700)
+			os.Symlink(filepath.Join(base, "planted.json"), filepath.Join(dir, keyFileName))
+			return dir
+		}, "symbolic link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.setup(t)
+			ks, err := loadOrCreateStateKey(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("loadOrCreateStateKey = %+v, %v; want an error with %q", ks, err, tc.want)
+			}
+		})
+	}
+	if os.Geteuid() == 0 {
+		// root can make a directory another user owns: it must be refused.
+		dir := filepath.Join(t.TempDir(), ".extauth")
+		os.Mkdir(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, keyFileName), planted, 0o600)
+		if err := os.Chown(dir, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadOrCreateStateKey(dir); err == nil || !strings.Contains(err.Error(), "is owned by uid 65534") {
+			t.Fatalf("directory of another user: %v", err)
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/extauth/extauth/dynamic"
+	"github.com/extauth/extauth/internal/httpstatus"
 	"github.com/extauth/extauth/issuer"
 	"github.com/extauth/extauth/jwks"
 	"github.com/golang-jwt/jwt/v5"
@@ -191,32 +192,24 @@ func (a *app) routes() http.Handler {
 	}))
 	guarded := loopbackOnly(a.afterAttach(mux))
 	return a.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			// A body framed by Transfer-Encoding (perhaps with a
+			// Content-Length too) may be framed differently by a front
+			// end: what follows it on the connection could be a smuggled
+			// request. RFC 9112 §6.1: close the connection after it, and
+			// accept none on the guarded paths.
+			w.Header().Set("Connection", "close")
+			if r.URL.Path != jwksPath {
+				writeError(w, http.StatusBadRequest, "request bodies with Transfer-Encoding are refused: send the body with a Content-Length")
+				return
+			}
+		}
 		if r.URL.Path == jwksPath {
 			a.jwks.ServeHTTP(w, r)
 			return
 		}
 		guarded.ServeHTTP(w, r)
 	}))
-}
-
-// statusWriter records the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
 }
 
 var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?`)
@@ -231,21 +224,22 @@ func redactTokens(s string) string {
 }
 
 // logRequests logs method, path (never the query or body), status and
-// duration of every request.
+// duration of every request, at debug (warn for a 5xx).
 func (a *app) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpstatus.Recorder{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		// Per-request lines are debug; a server failure is worth a warning.
+		level := slog.LevelDebug
+		if sw.Code() >= 500 {
+			level = slog.LevelWarn
 		}
-		level := slog.LevelInfo
-		if strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, localDynPrefix+"/") {
-			level = slog.LevelDebug
+		if !a.log.Enabled(r.Context(), level) {
+			return
 		}
 		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", redactTokens(r.URL.Path),
-			"status", sw.status, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
+			"status", sw.Code(), "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
 	})
 }
 

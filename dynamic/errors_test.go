@@ -523,7 +523,7 @@ func TestParseRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"0", 0}, {"-5", 0}, {"120", 2 * time.Minute}, {" 3 ", 3 * time.Second},
-		{"99999999999999999999", 0}, // does not parse as int64: not a date either
+		{"99999999999999999999", 0},             // does not parse as int64: not a date either
 		{"9223372036854775807", 24 * time.Hour}, // capped at a day
 		{"86401", 24 * time.Hour},
 		{now.Add(time.Hour).Format(http.TimeFormat), time.Hour},

@@ -171,7 +171,6 @@ func isUnicodeLetter(r rune) bool {
 	return r != utf8.RuneError && unicode.IsGraphic(r) && !unicode.IsSpace(r)
 }
 
-
 // hasControl reports whether s contains a C0 or C1 control character or DEL.
 func hasControl(s string) bool {
 	for _, r := range s {

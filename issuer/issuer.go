@@ -76,6 +76,9 @@ type Claims struct {
 	// second and at most the key source's maximum (DefaultMaxTTL for a Key,
 	// RingOptions.MaxTTL for a Ring).
 	TTL time.Duration
+	// NotBefore, when not zero, is the "nbf" claim: the token is not valid
+	// before it. It must lie before exp.
+	NotBefore time.Time
 	// Extra holds additional claims, encoded with encoding/json. No name may
 	// equal, ignoring case as encoding/json does, a claim Issue sets (iss,
 	// sub, aud, exp, nbf, iat, jti) or has a field for (email,
@@ -122,8 +125,8 @@ var errZeroIssuer = errors.New("issuer: Issuer is nil or a zero value: create it
 // Issue returns a signed compact JWS (RS256) for c, signed with the key
 // source's current signing key. The header is
 // {"alg":"RS256","kid":<kid>,"typ":"JWT"}; the claims are iss, sub, aud (if
-// any), iat, exp, jti (16 random bytes, base64url), email and emailVerified
-// (if any), and Extra.
+// any), iat, exp, nbf (if NotBefore is set), jti (16 random bytes,
+// base64url), email and emailVerified (if any), and Extra.
 //
 // Errors about c wrap ErrInvalidClaims. Issue checks ctx before signing, and
 // waits for a KMS or HSM signer no longer than ctx allows.
@@ -195,6 +198,12 @@ func (i *Issuer) claims(c *Claims, now time.Time, maxTTL time.Duration) (jwt.Map
 	m["sub"] = c.Subject
 	m["iat"] = now.Unix()
 	m["exp"] = now.Add(ttl).Unix()
+	if !c.NotBefore.IsZero() {
+		if !c.NotBefore.Before(now.Add(ttl)) {
+			return nil, fmt.Errorf("%w: NotBefore %s is not before exp %s: the token would never be valid", ErrInvalidClaims, c.NotBefore.UTC().Format(time.RFC3339), now.Add(ttl).UTC().Format(time.RFC3339))
+		}
+		m["nbf"] = c.NotBefore.Unix()
+	}
 	m["jti"] = base64.RawURLEncoding.EncodeToString(jti[:])
 	aud := c.Audience
 	if len(aud) == 0 {

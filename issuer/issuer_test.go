@@ -157,6 +157,8 @@ func TestIssueClaims(t *testing.T) {
 			`{"iss":"https://demo-jwt-provider.example.com","sub":"u","aud":"c","iat":1739180000,"exp":1739183600,"jti":"J"}`},
 		{"ttl", Config{TTL: time.Minute}, Claims{Subject: "u", TTL: 90 * time.Second},
 			`{"iss":"https://demo-jwt-provider.example.com","sub":"u","iat":1739180000,"exp":1739180090,"jti":"J"}`},
+		{"not before", Config{}, Claims{Subject: "u", NotBefore: fixedTime.Add(time.Minute)},
+			`{"iss":"https://demo-jwt-provider.example.com","sub":"u","iat":1739180000,"exp":1739183600,"nbf":1739180060,"jti":"J"}`},
 		{"config ttl", Config{TTL: time.Minute}, Claims{Subject: "u"},
 			`{"iss":"https://demo-jwt-provider.example.com","sub":"u","iat":1739180000,"exp":1739180060,"jti":"J"}`},
 		{"extra sorted", Config{}, Claims{Subject: "u", Extra: map[string]any{"z": 1, "a": []int{1, 2}, "m": map[string]string{"y": "<&>", "x": "\u2028"}}},
@@ -240,6 +242,7 @@ func TestIssueInvalidClaims(t *testing.T) {
 		{"folded ISS", Claims{Subject: "u", Extra: map[string]any{"ISS": "x"}}, `reads as "iss"`},
 		{"empty aud entry", Claims{Subject: "u", Audience: []string{"a", ""}}, "aud[1] is empty"},
 		{"control aud", Claims{Subject: "u", Audience: []string{"a\x00"}}, "aud[0] contains control"},
+		{"nbf after exp", Claims{Subject: "u", NotBefore: time.Now().Add(3 * time.Hour)}, "the token would never be valid"},
 		{"extra unencodable", Claims{Subject: "u", Extra: map[string]any{"f": func() {}}}, "json: unsupported type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

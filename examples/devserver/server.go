@@ -4,16 +4,20 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/extauth/extauth/dynamic"
@@ -49,10 +53,12 @@ type app struct {
 	jwks     *jwks.Handler
 	ngrok    *ngrokDetector
 	sessions *sessionStore
-	pages    *pages
-	handler  http.Handler
-	ready    chan struct{} // closed when attachDynamic is done
-	timeout  time.Duration // bound of one call to Dynamic
+	// strayKeys signs the invalid tokens of POST /api/dev/jwt.
+	strayKeys func() (*strayKeys, error)
+	pages     *pages
+	handler   http.Handler
+	ready     chan struct{} // closed when attachDynamic is done
+	timeout   time.Duration // bound of one call to Dynamic
 
 	// Set by setBase before the first request, and by attachDynamic before
 	// ready is closed.
@@ -73,6 +79,7 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, key: ks, ngrok: newNgrokDetector(cfg.NgrokAPIURL), sessions: newSessionStore(nil), ready: make(chan struct{}), timeout: dynamicTimeout}
 	a.issuer = cmp.Or(cfg.Issuer, ks.Issuer, defaultIssuer)
+	a.strayKeys = sync.OnceValues(func() (*strayKeys, error) { return generateStrayKeys(ks.Key.ID()) })
 	// One key signs and is published: it is its own key source.
 	if a.iss, err = issuer.New(issuer.Config{Issuer: a.issuer, Keys: ks.Key}); err != nil {
 		return nil, fmt.Errorf("issuer %q: %w", a.issuer, err)
@@ -243,18 +250,42 @@ func (a *app) logRequests(h http.Handler) http.Handler {
 	})
 }
 
-// mintRequest is the body of POST /api/dev/jwt (the demo's {sub?, email?}).
+// mintRequest is the body of POST /api/dev/jwt: the demo's {sub?, email?}
+// and, optionally, what testers ask for first (see mint).
 type mintRequest struct {
-	Sub   *string `json:"sub"`
-	Email *string `json:"email"`
+	Sub     *string         `json:"sub"`
+	Email   *string         `json:"email"`
+	Aud     json.RawMessage `json:"aud"`     // a string or an array of strings
+	TTL     *int64          `json:"ttl"`     // seconds
+	Claims  map[string]any  `json:"claims"`  // extra claims, under the issuer's rules
+	Invalid *string         `json:"invalid"` // one of invalidKinds
+	Scope   *string         `json:"scope"`   // mints a step-up assertion
 }
 
-// mintResponse is the demo's answer; email is null when none was given.
+// mintResponse is the demo's answer (email is null when none was given),
+// plus what an invalid token is for.
 type mintResponse struct {
-	Token string  `json:"token"`
-	Sub   string  `json:"sub"`
-	Email *string `json:"email"`
+	Token   string  `json:"token"`
+	Sub     string  `json:"sub"`
+	Email   *string `json:"email"`
+	Invalid string  `json:"invalid,omitempty"`
+	Refusal string  `json:"refusal,omitempty"` // why Dynamic must refuse it
 }
+
+// invalidKinds are the tokens Dynamic must refuse for exactly one reason,
+// with that reason.
+var invalidKinds = map[string]string{
+	"expired":       "exp is in the past",
+	"not-yet-valid": "nbf is in the future",
+	"wrong-iss":     "iss is not the dashboard's",
+	"wrong-aud":     "aud is not the dashboard's (refused only where an aud is configured)",
+	"unknown-kid":   "the kid is not in the JWKS",
+	"bad-signature": "the signature does not verify with the published key of that kid",
+}
+
+// assertionTTL is the lifetime of a step-up assertion (short, as Dynamic
+// asks).
+const assertionTTL = 5 * time.Minute
 
 func (a *app) handleMint(w http.ResponseWriter, r *http.Request) {
 	var req mintRequest
@@ -262,7 +293,7 @@ func (a *app) handleMint(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	res, err := a.mint(r.Context(), deref(req.Sub), deref(req.Email))
+	res, err := a.mint(r.Context(), &req)
 	if err != nil {
 		a.writeMintError(w, err)
 		return
@@ -270,25 +301,145 @@ func (a *app) handleMint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// mint signs a token like the demo: a random UUID sub when none is given,
-// emailVerified true when an email is given.
-func (a *app) mint(ctx context.Context, sub, email string) (*mintResponse, error) {
-	if sub == "" {
-		sub = newUUID()
-	}
-	tok, err := a.iss.Issue(ctx, issuer.Claims{Subject: sub, Email: email})
+// mint signs a token like the demo (a random UUID sub when none is given,
+// emailVerified true when an email is given), with the optional audience,
+// lifetime, extra claims and scope; invalid picks a token Dynamic must
+// refuse. Every JWT rule is the issuer package's: this only chooses the
+// claims, the clock and the key.
+func (a *app) mint(ctx context.Context, req *mintRequest) (*mintResponse, error) {
+	c, err := req.claims()
 	if err != nil {
 		return nil, err
 	}
-	res := &mintResponse{Token: tok, Sub: sub}
-	if email != "" {
-		res.Email = &email
+	iss, err := a.issuerFor(req, &c)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := iss.Issue(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res := &mintResponse{Token: tok, Sub: c.Subject, Invalid: deref(req.Invalid), Refusal: invalidKinds[deref(req.Invalid)]}
+	if c.Email != "" {
+		res.Email = &c.Email
 	}
 	return res, nil
 }
 
+// claims turns the request into issuer.Claims.
+func (req *mintRequest) claims() (issuer.Claims, error) {
+	c := issuer.Claims{Subject: cmp.Or(deref(req.Sub), newUUID()), Email: deref(req.Email)}
+	aud, err := audience(req.Aud)
+	if err != nil {
+		return c, err
+	}
+	c.Audience = aud
+	if req.TTL != nil {
+		if *req.TTL < 1 || *req.TTL > int64(issuer.DefaultMaxTTL/time.Second) {
+			return c, badRequest(`"ttl" is %d: give the lifetime in seconds, from 1 to %d`, *req.TTL, int64(issuer.DefaultMaxTTL/time.Second))
+		}
+		c.TTL = time.Duration(*req.TTL) * time.Second
+	}
+	if len(req.Claims) > 0 || req.Scope != nil {
+		c.Extra = maps.Clone(req.Claims)
+		if c.Extra == nil {
+			c.Extra = map[string]any{}
+		}
+	}
+	if req.Scope != nil {
+		scope := strings.TrimSpace(*req.Scope)
+		if scope == "" {
+			return c, badRequest(`"scope" is empty: a step-up assertion needs a space-separated scope, e.g. "wallet:export"`)
+		}
+		c.Extra["scope"] = scope
+		if c.TTL == 0 {
+			c.TTL = assertionTTL
+		}
+	}
+	return c, nil
+}
+
+// audience reads "aud": absent, a string, or an array of strings.
+func audience(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, nil
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) != nil {
+		return nil, badRequest(`"aud" must be a string or an array of strings`)
+	}
+	return many, nil
+}
+
+// issuerFor returns the Issuer that signs req: ours, or one with the
+// clock, iss or key that makes the token invalid for the one reason asked.
+func (a *app) issuerFor(req *mintRequest, c *issuer.Claims) (*issuer.Issuer, error) {
+	kind := deref(req.Invalid)
+	cfg := issuer.Config{Issuer: a.issuer, Keys: a.key.Key}
+	switch kind {
+	case "":
+		return a.iss, nil
+	case "expired":
+		// Issued so long ago that exp passed an hour ago, beyond any leeway.
+		ttl := cmp.Or(c.TTL, issuer.DefaultTTL)
+		cfg.Now = func() time.Time { return time.Now().Add(-ttl - time.Hour) }
+	case "not-yet-valid":
+		c.NotBefore = time.Now().Add(30 * time.Minute)
+		if c.TTL == 0 {
+			c.TTL = issuer.DefaultTTL
+		}
+	case "wrong-iss":
+		cfg.Issuer = "https://wrong-issuer.invalid"
+	case "wrong-aud":
+		c.Audience = []string{"https://wrong-audience.invalid"}
+	case "unknown-kid":
+		k, err := a.strayKeys()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Keys = k.unpublished
+	case "bad-signature":
+		k, err := a.strayKeys()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Keys = k.impostor
+	default:
+		names := slices.Sorted(maps.Keys(invalidKinds))
+		return nil, badRequest(`"invalid" is %s: use one of %s`, quoteShort(kind), strings.Join(names, ", "))
+	}
+	return issuer.New(cfg)
+}
+
+// strayKeys are the keys invalid tokens are signed with: one whose kid is
+// not published, and one that claims the published kid but is another key.
+// Generated once, on first use.
+type strayKeys struct{ unpublished, impostor *issuer.Key }
+
+// generateStrayKeys makes the two stray keys for the published kid.
+func generateStrayKeys(publishedKID string) (*strayKeys, error) {
+	unpublished, err := issuer.GenerateKey(0, "")
+	if err != nil {
+		return nil, err
+	}
+	impostor, err := issuer.GenerateKey(0, publishedKID)
+	if err != nil {
+		return nil, err
+	}
+	return &strayKeys{unpublished: unpublished, impostor: impostor}, nil
+}
+
 func (a *app) writeMintError(w http.ResponseWriter, err error) {
-	if errors.Is(err, issuer.ErrInvalidClaims) {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		writeErr(w, err)
+		return
+	case errors.Is(err, issuer.ErrInvalidClaims):
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -317,8 +468,7 @@ func (a *app) handleNgrok(w http.ResponseWriter, r *http.Request) {
 // to mint one first ("Generate & Sign In").
 type signInRequest struct {
 	Token *string `json:"token"`
-	Sub   *string `json:"sub"`
-	Email *string `json:"email"`
+	mintRequest
 }
 
 // signInResponse tells the page where to go.
@@ -338,7 +488,7 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	var token, sub string
 	if req.Token != nil {
-		if req.Sub != nil || req.Email != nil {
+		if req.Sub != nil || req.Email != nil || req.Invalid != nil || req.Claims != nil || req.Aud != nil || req.TTL != nil || req.Scope != nil {
 			writeError(w, http.StatusBadRequest, `send either "token" (a JWT to sign in with) or "sub"/"email" (to mint one), not both`)
 			return
 		}
@@ -348,7 +498,7 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		res, err := a.mint(r.Context(), deref(req.Sub), deref(req.Email))
+		res, err := a.mint(r.Context(), &req.mintRequest)
 		if err != nil {
 			a.writeMintError(w, err)
 			return
@@ -472,7 +622,7 @@ func (a *app) handleSignOut(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) handleHomePage(w http.ResponseWriter, r *http.Request) {
-	d := a.pageData(r, "Sign In")
+	d := a.pageData(r, "Sign In", "/")
 	ctx, cancel := context.WithTimeout(r.Context(), min(settingsTimeout, a.timeout))
 	defer cancel()
 	ps, err := a.dyn.ProjectSettings(ctx)
@@ -486,13 +636,13 @@ func (a *app) handleHomePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) handleGeneratorPage(w http.ResponseWriter, r *http.Request) {
-	d := a.pageData(r, "JWT Generator")
+	d := a.pageData(r, "JWT Generator", generatorPath)
 	d.Subject = newUUID()
 	a.pages.render(w, "generator", d)
 }
 
 func (a *app) handleDashboardPage(w http.ResponseWriter, r *http.Request) {
-	d := a.pageData(r, "Dashboard")
+	d := a.pageData(r, "Dashboard", dashboardPath)
 	if d.Session == nil {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
@@ -503,6 +653,7 @@ func (a *app) handleDashboardPage(w http.ResponseWriter, r *http.Request) {
 // pageData is what every template sees.
 type pageData struct {
 	Title          string
+	Path           string // the page's path, to mark it in the nav
 	Local          bool
 	DynamicName    string
 	EnvironmentID  string
@@ -517,9 +668,10 @@ type pageData struct {
 	Subject        string
 }
 
-func (a *app) pageData(r *http.Request, title string) *pageData {
+func (a *app) pageData(r *http.Request, title, path string) *pageData {
 	d := &pageData{
 		Title:        title,
+		Path:         path,
 		Local:        a.local != nil,
 		DynamicName:  "Dynamic",
 		Issuer:       a.issuer,

@@ -77,6 +77,7 @@ func startDevserver(t *testing.T, args ...string) *devserver {
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(os.Environ()),
 		"NGROK_API_URL=http://127.0.0.1:"+strconv.Itoa(deadPort),
+		"EXTAUTH_LOG_LEVEL=debug", // the tests read the per-request lines
 	)
 	s := &devserver{Dir: dir, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	pr, pw := io.Pipe()

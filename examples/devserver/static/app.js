@@ -92,12 +92,25 @@
   }
 
   // ---- /jwt: generator ----
+  // generatorBody is the request for /api/dev/jwt and /api/signin; it
+  // throws an Error naming a field the server could not read.
   function generatorBody() {
     const body = {};
-    const sub = $("sub").value.trim();
-    const email = $("email").value.trim();
-    if (sub) body.sub = sub;
-    if (email) body.email = email;
+    const val = (id) => ($(id) ? $(id).value.trim() : "");
+    if (val("sub")) body.sub = val("sub");
+    if (val("email")) body.email = val("email");
+    const aud = val("aud").split(/\s+/).filter(Boolean);
+    if (aud.length) body.aud = aud.length === 1 ? aud[0] : aud;
+    if (val("ttl")) body.ttl = Number(val("ttl"));
+    if (val("claims")) {
+      try {
+        body.claims = JSON.parse(val("claims"));
+      } catch (err) {
+        throw new Error("Extra claims are not JSON: " + err.message);
+      }
+    }
+    if (val("scope")) body.scope = val("scope");
+    if (val("invalid")) body.invalid = val("invalid");
     return body;
   }
 
@@ -110,13 +123,18 @@
       both.disabled = on;
     };
 
-    gen.addEventListener("click", async () => {
+    // Generate is the form's submit button, so Enter in a field generates.
+    $("generator").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
       showError("");
       $("token-box").hidden = true;
       busy(true);
       try {
         const data = await postJSON("/api/dev/jwt", generatorBody());
         $("token").textContent = data.token;
+        const refusal = $("refusal");
+        refusal.textContent = data.refusal ? "Dynamic must refuse this token: " + data.refusal + "." : "";
+        refusal.hidden = !data.refusal;
         try {
           const d = decodeToken(data.token);
           $("decoded-header").textContent = JSON.stringify(d.header, null, 2);
@@ -156,7 +174,7 @@
   }
 
   // ---- /jwt: setup panel ----
-  async function detectNgrok() {
+  async function detectNgrok(quietOnFailure) {
     const status = $("ngrok-status");
     const url = $("jwks-url");
     const note = $("jwks-url-note");
@@ -176,7 +194,8 @@
           (data.error || "Not detected") +
           (data.details ? ": " + data.details : ".") +
           " Then click Detect ngrok.";
-        status.className = "status bad";
+        // With the local Dynamic, no tunnel is needed: not an error.
+        status.className = quietOnFailure ? "status" : "status bad";
       }
     } catch (_) {
       status.textContent = "Failed to check ngrok";
@@ -187,8 +206,11 @@
   function setupPanel() {
     const btn = $("detect-ngrok");
     if (!btn) return;
-    btn.addEventListener("click", detectNgrok);
-    detectNgrok();
+    const local = $("ngrok-status").dataset.local === "true";
+    btn.addEventListener("click", () => detectNgrok(local));
+    // The local Dynamic needs no tunnel: do not probe (and log a 503 in
+    // the console) on every load; a click still detects it.
+    if (!local) detectNgrok(false);
   }
 
   // ---- /: sign in with a pasted JWT ----

@@ -44,12 +44,12 @@ func (r *checkReport) line(status, item, detail string) {
 func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	var fv flagVals
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fv.register(fs, false)
+	fv.register(fs, "check")
 	jwksURL := fs.String("jwks-url", "", "JWKS URL Dynamic fetches (default: the detected ngrok URL + "+jwksPath+")")
-	wantIss := fs.String("iss", "", "iss configured in Dynamic's dashboard (default: DYNAMIC_ENVIRONMENT_ID's dashboard value, else JWT_PROVIDER_ISSUER or "+defaultIssuer+")")
+	wantIss := fs.String("dashboard-iss", "", "iss configured in Dynamic's dashboard (default: the dashboard's value with -environment-id, else the issuer)")
 	fs.StringVar(&fv.envID, "environment-id", "", "Dynamic environment id whose dashboard values to compare (env "+envEnvironmentID+")")
 	fs.StringVar(&fv.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+")")
-	fs.StringVar(&fv.issuer, "issuer", "", "iss to sign the test token with (env JWT_PROVIDER_ISSUER, default "+defaultIssuer+")")
+	fs.StringVar(&fv.issuer, "issuer", "", "iss of the test token (env JWT_PROVIDER_ISSUER; default "+defaultIssuer+")")
 	allowLoopback := fs.Bool("allow-loopback", false, "accept a loopback jwksUrl (for testing the check itself; Dynamic cannot reach it)")
 	if err := parseFlags(fs, args, sys); err != nil {
 		return err

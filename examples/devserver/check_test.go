@@ -35,7 +35,7 @@ func TestCheckCommand(t *testing.T) {
 	}{
 		{"all good", cfg.Dir, []string{"-jwks-url", jwksURL, "-allow-loopback", "-ngrok-api-url", cfg.NgrokAPIURL}, 0,
 			map[string]string{"signing key": "PASS", "public jwksUrl": "PASS", "JWKS reachable": "PASS", "token verifies": "PASS", "iss matches": "PASS", "dashboard": "SKIP"}, "all checks passed"},
-		{"dashboard iss differs", cfg.Dir, []string{"-jwks-url", jwksURL, "-allow-loopback", "-iss", "https://other.example.com"}, 1,
+		{"dashboard iss differs", cfg.Dir, []string{"-jwks-url", jwksURL, "-allow-loopback", "-dashboard-iss", "https://other.example.com"}, 1,
 			map[string]string{"JWKS reachable": "PASS", "token verifies": "PASS", "iss matches": "FAIL"}, "must be identical"},
 		{"localhost jwksUrl", cfg.Dir, []string{"-jwks-url", jwksURL}, 1,
 			map[string]string{"public jwksUrl": "FAIL", "JWKS reachable": "PASS"}, "not localhost"},

@@ -60,21 +60,25 @@ type flagVals struct {
 	noDotenv                                                  bool
 }
 
-func (v *flagVals) register(fs *flag.FlagSet, serve bool) {
-	fs.StringVar(&v.stateDir, "state-dir", "", "directory holding key.json (env "+envStateDir+", default "+defaultStateDir+")")
+// register adds the flags cmd ("serve" or "check") shares. Each help text
+// gives the environment variable and the default once (the flags' own
+// defaults are empty, so the flag package prints none).
+func (v *flagVals) register(fs *flag.FlagSet, cmd string) {
+	fs.StringVar(&v.stateDir, "state-dir", "", "directory holding key.json (env "+envStateDir+"; default "+defaultStateDir+")")
 	fs.BoolVar(&v.noDotenv, "no-dotenv", false, "do not read .env.local and .env from the working directory")
-	fs.StringVar(&v.ngrokAPI, "ngrok-api-url", "", "ngrok agent API (env "+envNgrokAPIURL+", default "+defaultNgrokAPI+")")
-	fs.StringVar(&v.port, "port", "", "port to listen on, 0 picks a free one (env "+envPort+", default 3000)")
-	fs.StringVar(&v.logLevel, "log-level", "", "debug, info, warn or error (env "+envLogLevel+", default info)")
-	if !serve {
+	fs.StringVar(&v.ngrokAPI, "ngrok-api-url", "", "ngrok agent API (env "+envNgrokAPIURL+"; default "+defaultNgrokAPI+")")
+	fs.StringVar(&v.logLevel, "log-level", "", "debug, info, warn or error (env "+envLogLevel+"; default info)")
+	if cmd == "check" {
+		fs.StringVar(&v.port, "port", "", "the devserver's port, to find the ngrok tunnel that forwards to it (env "+envPort+"; default 3000)")
 		return
 	}
-	fs.StringVar(&v.issuer, "issuer", "", "iss of minted tokens (env JWT_PROVIDER_ISSUER, default "+defaultIssuer+")")
-	fs.StringVar(&v.host, "host", "", "loopback address to listen on (env "+envHost+", default 127.0.0.1)")
+	fs.StringVar(&v.port, "port", "", "port to listen on, 0 picks a free one (env "+envPort+"; default 3000)")
+	fs.StringVar(&v.issuer, "issuer", "", "iss of minted tokens (env JWT_PROVIDER_ISSUER; default "+defaultIssuer+")")
+	fs.StringVar(&v.host, "host", "", "loopback address to listen on (env "+envHost+"; default 127.0.0.1)")
 	fs.StringVar(&v.envID, "environment-id", "", "Dynamic environment id; empty runs a local Dynamic (env "+envEnvironmentID+" or "+envPublicEnvID+")")
-	fs.StringVar(&v.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+", default "+dynamic.DefaultBaseURL+")")
-	fs.StringVar(&v.localExternalAuth, "local-external-auth", "", "local Dynamic only: on or off, whether external auth is configured (env "+envLocalExternalAut+", default on)")
-	fs.StringVar(&v.localIssuer, "local-issuer", "", "local Dynamic only: the iss it expects, to try a mismatch (env "+envLocalIssuer+", default our issuer)")
+	fs.StringVar(&v.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+"; default "+dynamic.DefaultBaseURL+")")
+	fs.StringVar(&v.localExternalAuth, "local-external-auth", "", "local Dynamic only: on or off, whether external auth is configured (env "+envLocalExternalAut+"; default on)")
+	fs.StringVar(&v.localIssuer, "local-issuer", "", "local Dynamic only: the iss it expects, to try a mismatch (env "+envLocalIssuer+"; default the issuer)")
 }
 
 // resolveConfig merges flags, the environment and the .env files of dir.

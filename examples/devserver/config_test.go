@@ -106,7 +106,7 @@ func TestConfigPrecedence(t *testing.T) {
 		var fv flagVals
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		fv.register(fs, true)
+		fv.register(fs, "serve")
 		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}

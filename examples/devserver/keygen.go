@@ -31,7 +31,7 @@ func cmdKeygen(args []string, sys *sysEnv) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	iss := fs.String("issuer", "", "JWT_PROVIDER_ISSUER value (default: the file's current one with -write, else "+defaultIssuer+")")
 	kid := fs.String("kid", "", "key id (default demo-key-<unix milliseconds>, like the demo)")
-	bits := fs.Int("bits", 2048, "RSA key size in bits (at least 2048)")
+	bits := fs.Int("bits", 2048, "RSA key size in bits, at least 2048")
 	write := fs.String("write", "", "update the JWT_PROVIDER_* lines of this .env file (e.g. .env.local) instead of printing them; other lines are kept")
 	if err := parseFlags(fs, args, sys); err != nil {
 		return err
@@ -152,7 +152,7 @@ func writeKeyEnv(path string, old []byte, vals map[string]string) error {
 func cmdJWKS(args []string, sys *sysEnv) error {
 	var fv flagVals
 	fs := flag.NewFlagSet("jwks", flag.ContinueOnError)
-	fs.StringVar(&fv.stateDir, "state-dir", "", "directory holding key.json (env "+envStateDir+", default "+defaultStateDir+")")
+	fs.StringVar(&fv.stateDir, "state-dir", "", "directory holding key.json (env "+envStateDir+"; default "+defaultStateDir+")")
 	fs.BoolVar(&fv.noDotenv, "no-dotenv", false, "do not read .env.local and .env from the working directory")
 	if err := parseFlags(fs, args, sys); err != nil {
 		return err

@@ -121,8 +121,23 @@ Run "devserver <command> -h" for the flags of a command.
 // errUsage marks a flag parsing error (already printed by the flag package).
 var errUsage = errors.New("usage error")
 
+// commandHelp is the synopsis and one-line description of each command,
+// for its -h.
+var commandHelp = map[string][2]string{
+	"serve":  {"devserver [serve] [flags]", "Runs the devserver: JWKS and minting endpoints, the local Dynamic (or a real environment), and the pages."},
+	"keygen": {"devserver keygen [-write FILE] [flags]", "Prints a new key as the four JWT_PROVIDER_* assignments, or updates them in a .env file."},
+	"check":  {"devserver check [flags]", "Checks the setup as Dynamic would: the key, a public jwksUrl, the JWKS, a fresh token, the dashboard."},
+	"jwks":   {"devserver jwks [flags]", "Prints the JWK Set the devserver publishes, for static hosting."},
+}
+
 func parseFlags(fs *flag.FlagSet, args []string, sys *sysEnv) error {
 	fs.SetOutput(sys.stderr)
+	fs.Usage = func() {
+		h := commandHelp[fs.Name()]
+		fmt.Fprintf(sys.stderr, "usage: %s\n\n%s\n\nflags:\n", h[0], h[1])
+		fs.PrintDefaults()
+		fmt.Fprint(sys.stderr, "\nOther commands: serve, keygen, check, jwks (devserver help lists them).\n")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -144,7 +159,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 	var fv flagVals
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fv.register(fs, true)
+	fv.register(fs, "serve")
 	if err := parseFlags(fs, args, sys); err != nil {
 		return err
 	}
@@ -173,11 +188,13 @@ func cmdServe(ctx context.Context, args []string, sys *sysEnv) error {
 	// Serve the JWKS at once; the rest waits for attachDynamic below.
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "url", base)
 	if err := a.attachDynamic(); err != nil {
 		srv.Close()
 		return err
 	}
+	// Only now is the whole configuration known to be good.
+	a.printBanner(sys.stderr)
+	log.Info("listening", "url", base)
 	if sys.ready != nil {
 		sys.ready(base)
 	}
@@ -215,6 +232,32 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// printBanner tells a person, before the structured logs, what to open and
+// what to enter in Dynamic's dashboard.
+func (a *app) printBanner(w io.Writer) {
+	dyn := "a real Dynamic environment, " + a.cfg.EnvironmentID
+	if a.local != nil {
+		dyn = "the local Dynamic (an in-process fake; set DYNAMIC_ENVIRONMENT_ID for a real one)"
+	}
+	key := "JWT_PROVIDER_PRIVATE_KEY (environment or .env files)"
+	if a.key.Path != "" {
+		key = a.key.Path
+	}
+	fmt.Fprintf(w, `
+extauth devserver is running.
+
+  Open       %s%s
+  Signs in   with %s
+  Key        kid %s, from %s
+
+  Dynamic dashboard, External Authentication:
+    iss      %s
+    jwksUrl  pending ngrok: run "ngrok http %d", then GET %s%s shows it
+    aud      (leave empty)
+
+`, a.baseURL, generatorPath, dyn, a.key.Key.ID(), key, a.issuer, a.port, a.baseURL, ngrokPath)
+}
+
 // logStartup logs where the key lives and what to enter in Dynamic's
 // dashboard; ngrok detection runs in the background so it never delays
 // serving.
@@ -245,11 +288,11 @@ func (a *app) logStartup(ctx context.Context) {
 	go func() {
 		jwksURL := ""
 		if res, err := a.ngrok.detect(ctx, a.port); err != nil {
-			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", "", "aud", "",
+			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", "pending ngrok", "aud", "(leave empty)",
 				"ngrok", ngrokDetail(err), "todo", fmt.Sprintf("jwksUrl will be https://<ngrok-id>.ngrok-free.app%s; GET %s%s shows it once ngrok runs", jwksPath, a.baseURL, ngrokPath))
 		} else {
 			jwksURL = res.JWKSURL
-			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", res.JWKSURL, "aud", "", "ngrok", res.URL)
+			a.log.Info("Dynamic dashboard values", "iss", a.issuer, "jwksUrl", res.JWKSURL, "aud", "(leave empty)", "ngrok", res.URL)
 			if res.Warning != "" {
 				a.log.Warn("ngrok tunnel is not ours", "problem", res.Warning)
 			}

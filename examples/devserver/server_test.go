@@ -440,6 +440,65 @@ func TestServeCommand(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
 	}
+	// Issue 12.7: a short human banner before the structured logs says what
+	// to open and what the dashboard needs, with "pending ngrok" where the
+	// value is not known yet; "listening" comes after it.
+	out := logs.String()
+	banner := strings.Index(out, "extauth devserver is running.")
+	for _, want := range []string{"Open       " + base + "/jwt", "iss      " + defaultIssuer, "jwksUrl  pending ngrok", "kid test-key-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if banner < 0 || banner > strings.Index(out, "msg=listening") {
+		t.Errorf("the banner does not come before the listening line:\n%s", out)
+	}
+	if strings.Contains(out, `jwksUrl=""`) {
+		t.Errorf("an empty jwksUrl reads as a bug:\n%s", out)
+	}
+}
+
+// TestServeRefusesBadConfigBeforeListening (issue 12.7): a bad
+// DYNAMIC_ENVIRONMENT_ID fails start-up without a "listening" line.
+func TestServeRefusesBadConfigBeforeListening(t *testing.T) {
+	cfg := testConfig(t)
+	logs := &syncBuffer{}
+	code := run(context.Background(), []string{"-port", "0", "-no-dotenv", "-environment-id", "not-a-uuid"}, &sysEnv{
+		getenv: func(string) string { return "" }, dir: cfg.Dir, stdout: logs, stderr: logs,
+	})
+	if code == 0 || strings.Contains(logs.String(), "listening") || strings.Contains(logs.String(), "is running") || !strings.Contains(logs.String(), "EnvironmentID") {
+		t.Fatalf("exit %d:\n%s", code, logs)
+	}
+}
+
+// TestHelp (issue 12.8): -h names the command and the others, check -h
+// lists no listening port and one iss flag each for dashboard and token.
+func TestHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args          []string
+		want, notWant []string
+	}{
+		{[]string{"-h"}, []string{"usage: devserver [serve] [flags]", "Other commands: serve, keygen, check, jwks", "-issuer"}, []string{"Usage of serve"}},
+		{[]string{"check", "-h"}, []string{"usage: devserver check", "-dashboard-iss", "to find the ngrok tunnel"}, []string{"port to listen on", "  -iss "}},
+		{[]string{"keygen", "-h"}, []string{"usage: devserver keygen", "-write"}, []string{"(default 2048)\n\t(default"}},
+		{[]string{"help"}, []string{"keygen", "check", "jwks"}, nil},
+	} {
+		var out syncBuffer
+		code := run(context.Background(), tc.args, &sysEnv{getenv: func(string) string { return "" }, dir: t.TempDir(), stdout: &out, stderr: &out})
+		if code != 0 {
+			t.Errorf("%v: exit %d", tc.args, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v lacks %q:\n%s", tc.args, w, out.String())
+			}
+		}
+		for _, w := range tc.notWant {
+			if strings.Contains(out.String(), w) {
+				t.Errorf("%v has %q:\n%s", tc.args, w, out.String())
+			}
+		}
+	}
 }
 
 // Against a "real" Dynamic environment (dynamictest over HTTP, not the

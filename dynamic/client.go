@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/extauth/extauth/dynamic/internal/keyset"
 	"github.com/extauth/extauth/dynamic/internal/wire"
 	"github.com/extauth/extauth/internal/jsonobj"
 )
@@ -105,7 +106,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	s := &clientState{env: env, base: base, prefix: base + "/sdk/" + env, hc: cfg.HTTPClient, log: cfg.Logger, now: cfg.now}
 	if s.hc == nil {
-		s.hc = &http.Client{Timeout: defaultTimeout, CheckRedirect: sameOriginRedirect}
+		s.hc = &http.Client{Timeout: defaultTimeout, CheckRedirect: keyset.SameOriginRedirect}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -144,21 +145,6 @@ func (c *Client) state() (*clientState, error) {
 		return nil, errZeroClient
 	}
 	return c.st, nil
-}
-
-// sameOriginRedirect is the default client's CheckRedirect: it follows at
-// most 10 redirects within the request's origin (scheme, host and port) and
-// refuses the others, so a redirect cannot carry the JWT body and the device
-// headers to another host, nor downgrade https to http.
-func sameOriginRedirect(req *http.Request, via []*http.Request) error {
-	first := via[0].URL
-	switch {
-	case len(via) >= 10:
-		return errors.New("stopped after 10 redirects")
-	case req.URL.Scheme != first.Scheme || req.URL.Host != first.Host:
-		return fmt.Errorf("refused a redirect from %s://%s to another origin (%s://%s): the request carries the external JWT", first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
-	}
-	return nil
 }
 
 // Prefetch loads the project settings (GET /sdk/{environmentId}/settings)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/extauth/extauth/dynamic/internal/keyset"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -262,12 +263,12 @@ func TestClientRefusesCrossOriginRedirects(t *testing.T) {
 	}
 	// A redirect within the origin is followed.
 	req, _ := http.NewRequest("GET", srv.URL+"/a", nil)
-	if err := sameOriginRedirect(req, []*http.Request{req}); err != nil {
+	if err := keyset.SameOriginRedirect(req, []*http.Request{req}); err != nil {
 		t.Errorf("same-origin redirect refused: %v", err)
 	}
 	down, _ := http.NewRequest("GET", "http://example.com/a", nil)
 	up, _ := http.NewRequest("GET", "https://example.com/a", nil)
-	if err := sameOriginRedirect(down, []*http.Request{up}); err == nil {
+	if err := keyset.SameOriginRedirect(down, []*http.Request{up}); err == nil {
 		t.Error("https → http downgrade followed")
 	}
 }

@@ -1,28 +1,18 @@
 package dynamic
 
 import (
-	"bytes"
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
-	"github.com/MicahParks/jwkset"
-	"github.com/MicahParks/keyfunc/v3"
-	"github.com/extauth/extauth/internal/jsonobj"
+	"github.com/extauth/extauth/dynamic/internal/keyset"
 	"github.com/extauth/extauth/internal/strictjwt"
-	"github.com/extauth/extauth/jwks"
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 )
 
 // tokenError is a refused token: it matches ErrInvalidExternalAuth, the
@@ -49,10 +39,10 @@ var (
 	// ErrJWKSUnreachable: the JWKS URL could not be fetched or did not hold
 	// an acceptable JWK Set. Dynamic must reach it over the public internet
 	// (not localhost; the demo uses ngrok).
-	ErrJWKSUnreachable = errors.New("JWKS URL unreachable")
+	ErrJWKSUnreachable = keyset.ErrUnreachable
 	// ErrUnknownKey: the token's kid is not in the JWK Set, even after a
 	// (rate-limited) refresh, or a kid-less token found no usable key.
-	ErrUnknownKey = errors.New("kid not found in JWKS")
+	ErrUnknownKey = keyset.ErrUnknownKey
 )
 
 // defaultLeeway is the clock-skew tolerance applied to exp and nbf when
@@ -68,9 +58,6 @@ const defaultJWKSRefreshInterval = time.Hour
 // defaultUnknownKIDRefreshInterval is the minimum spacing of the JWKS
 // refreshes triggered by an unknown kid (the first one happens at once).
 const defaultUnknownKIDRefreshInterval = 10 * time.Second
-
-// maxJWKSBytes caps the JWK Set response a Validator reads.
-const maxJWKSBytes = 1 << 20
 
 // ValidatorConfig says what a Validator accepts; the fields mirror the
 // external-auth settings of a Dynamic environment.
@@ -138,15 +125,8 @@ func (c *ExternalClaims) EmailIsVerified(assumeEmailVerified bool) bool {
 // twice. It is safe for concurrent use. Close stops its background refresh.
 type Validator struct {
 	cfg    ValidatorConfig
-	kf     keyfunc.Keyfunc
-	cached jwkset.Storage // the fetched set, read without refreshing
+	keys   *keyset.Set
 	parser *jwt.Parser
-	cancel context.CancelFunc
-
-	// lastRefreshErr is the outcome of the most recent JWKS fetch: nil after
-	// a fetch started (and stays nil if it succeeds), the error otherwise.
-	lastRefreshErr atomic.Pointer[error]
-	closeOnce      sync.Once
 }
 
 // NewValidator fetches the JWK Set once (so an unreachable JWKS is reported
@@ -157,45 +137,14 @@ func NewValidator(ctx context.Context, cfg ValidatorConfig) (*Validator, error) 
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{cfg: cfg}
-	hc := jwksHTTPClient(cfg.HTTPClient, v)
-	// The refresh goroutine lives until Close; the caller's ctx may only
-	// cut the first fetch short.
-	life, cancel := context.WithCancel(context.Background())
-	stop := context.AfterFunc(ctx, cancel)
-	store, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
-		Client:      hc,
-		Ctx:         life,
-		HTTPTimeout: hc.Timeout,
-		RefreshErrorHandler: func(_ context.Context, err error) {
-			v.lastRefreshErr.Store(&err)
-		},
-		RefreshInterval: cfg.RefreshInterval,
+	keys, err := keyset.New(ctx, keyset.Options{
+		URL: cfg.JWKSURL, HTTPClient: cfg.HTTPClient,
+		Refresh: cfg.RefreshInterval, UnknownKID: cfg.UnknownKIDRefreshInterval,
+		Hint: ": check that the URL is reachable from Dynamic (public, not localhost — the demo uses ngrok) and answers 200 with a JSON JWK Set {\"keys\":[...]}",
 	})
-	var kf keyfunc.Keyfunc
-	if err == nil {
-		// One limiter for unknown-kid refreshes, jwkset's own. It waits at
-		// most a millisecond: while the limit is in force a token with an
-		// unknown kid fails at once rather than holding its request.
-		var client jwkset.Storage
-		client, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-			HTTPURLs:          map[string]jwkset.Storage{cfg.JWKSURL: store},
-			RateLimitWaitMax:  time.Millisecond,
-			RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.UnknownKIDRefreshInterval), 1),
-		})
-		if err == nil {
-			kf, err = keyfunc.New(keyfunc.Options{Ctx: life, Storage: client})
-		}
+	if err != nil {
+		return nil, asRefusal(err)
 	}
-	stopped := stop()
-	if err != nil || !stopped {
-		cancel()
-		if err == nil {
-			err = ctx.Err()
-		}
-		return nil, refuse(ErrJWKSUnreachable, "JWKS unreachable: fetching %s failed (%s): check that the URL is reachable from Dynamic (public, not localhost — the demo uses ngrok) and answers 200 with a JSON JWK Set {\"keys\":[...]}", cfg.JWKSURL, fetchReason(err))
-	}
-	v.kf, v.cached, v.cancel = kf, store, cancel
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithIssuer(cfg.Issuer),
@@ -206,8 +155,17 @@ func NewValidator(ctx context.Context, cfg ValidatorConfig) (*Validator, error) 
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	v.parser = jwt.NewParser(opts...)
-	return v, nil
+	return &Validator{cfg: cfg, keys: keys, parser: jwt.NewParser(opts...)}, nil
+}
+
+// asRefusal turns a keyset failure into a refused external JWT of the
+// same kind.
+func asRefusal(err error) error {
+	var ke *keyset.Error
+	if errors.As(err, &ke) {
+		return refuse(ke.Kind, "%s", ke.Detail)
+	}
+	return err
 }
 
 // withDefaults checks cfg and fills in its defaults.
@@ -237,127 +195,15 @@ func (cfg ValidatorConfig) withDefaults() (ValidatorConfig, error) {
 	return cfg, nil
 }
 
-// jwksHTTPClient is the client JWKS fetches use: the caller's (or one with
-// a 10 s timeout), through a transport that checks every JWK Set, and
-// following redirects within the URL's origin only.
-func jwksHTTPClient(base *http.Client, v *Validator) *http.Client {
-	if base == nil {
-		base = &http.Client{Timeout: 10 * time.Second}
-	}
-	hc := *base
-	rt := hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	hc.Transport = &jwksTransport{base: rt, v: v}
-	if hc.CheckRedirect == nil {
-		hc.CheckRedirect = sameOriginRedirect
-	}
-	if hc.Timeout <= 0 {
-		hc.Timeout = time.Minute
-	}
-	return &hc
-}
-
-// fetchReason reduces a jwkset fetch error to a short cause.
-func fetchReason(err error) string {
-	var refused *jwksRefusedError
-	var ue *url.Error
-	switch {
-	case err == nil:
-		return "unknown error"
-	case errors.As(err, &refused):
-		return refused.reason
-	case errors.As(err, &ue) && errors.As(ue.Err, &refused):
-		return refused.reason
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "timed out or cancelled"
-	case errors.As(err, &ue):
-		return "request failed: " + ue.Err.Error()
-	}
-	return err.Error()
-}
-
-// jwksRefusedError is a JWK Set the transport refused to hand to jwkset.
-type jwksRefusedError struct{ reason string }
-
-func (e *jwksRefusedError) Error() string { return "JWK Set refused: " + e.reason }
-
-// jwksTransport tracks the outcome of JWKS fetches, caps the response size
-// and refuses sets jwkset would accept but a strict verifier does not.
-type jwksTransport struct {
-	base http.RoundTripper
-	v    *Validator
-}
-
-func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.v.lastRefreshErr.Store(nil)
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return resp, nil // the client follows it, within the origin only
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, &jwksRefusedError{fmt.Sprintf("HTTP status %d, want 200", resp.StatusCode)}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > maxJWKSBytes {
-		return nil, &jwksRefusedError{"the JWK Set exceeds 1 MiB"}
-	}
-	if err := checkJWKSet(body); err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-// checkJWKSet refuses a set that publishes private key members (it leaks
-// the key: whoever has it can sign tokens) or the same kid twice (which key
-// verifies is then ambiguous), as well as an answer that is not a JWK Set.
-// Malformed keys are left to jwkset, which refuses the whole set.
-func checkJWKSet(body []byte) error {
-	var set struct {
-		Keys []map[string]json.RawMessage `json:"keys"`
-	}
-	if err := jsonobj.Decode(body, &set, "the answer"); err != nil {
-		return &jwksRefusedError{fmt.Sprintf("not a JSON JWK Set ({\"keys\":[...]}): %v", err)}
-	}
-	kids := make(map[string]bool, len(set.Keys))
-	for i, k := range set.Keys {
-		for _, m := range [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
-			if _, ok := k[m]; ok {
-				return &jwksRefusedError{fmt.Sprintf("key %d publishes the private member %q: anyone can sign tokens with it; replace the key and publish only kty, n, e, kid, use, alg", i, m)}
-			}
-		}
-		var kid string
-		if json.Unmarshal(k["kid"], &kid) == nil && kid != "" {
-			if kids[kid] {
-				return &jwksRefusedError{fmt.Sprintf("kid %q appears twice: give every key its own kid", clip(kid))}
-			}
-			kids[kid] = true
-		}
-	}
-	return nil
-}
-
 // Config returns the effective configuration (defaults applied).
 func (v *Validator) config() ValidatorConfig { return v.cfg }
 
 // Close stops the background JWKS refresh. Validate must not be called after
 // Close returns. Close is idempotent.
 func (v *Validator) Close() {
-	v.closeOnce.Do(func() {
-		if v.cancel != nil {
-			v.cancel()
-		}
-	})
+	if v != nil && v.keys != nil {
+		v.keys.Close()
+	}
 }
 
 // externalClaimNames are the members externalClaims decodes.
@@ -453,80 +299,17 @@ func (v *Validator) Validate(ctx context.Context, token string) (*ExternalClaims
 	return out, nil
 }
 
-// keyfunc wraps keyfunc/v3 and turns its failures into our errors.
+// keyfunc finds the token's key in the JWK Set; its failures are refused
+// external JWTs of the keyset's kinds.
 func (v *Validator) keyfunc(ctx context.Context) jwt.Keyfunc {
-	inner := v.kf.KeyfuncCtx(ctx)
+	inner := v.keys.Keyfunc(ctx)
 	return func(t *jwt.Token) (any, error) {
-		kidRaw, hasKID := t.Header["kid"]
-		kid, isString := kidRaw.(string)
-		switch {
-		case hasKID && !isString:
-			return nil, refuse(jwt.ErrTokenMalformed, "the kid header is not a string")
-		case !hasKID:
-			return v.kidlessKeys(ctx)
-		}
 		key, err := inner(t)
 		if err != nil {
-			return nil, v.keyError(ctx, kid, err)
-		}
-		jwk, err := v.cached.KeyRead(ctx, kid)
-		if err != nil {
-			return nil, v.keyError(ctx, kid, err)
-		}
-		if err := rs256Key(jwk, kid); err != nil {
-			return nil, refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", clip(kid), err)
+			return nil, asRefusal(err)
 		}
 		return key, nil
 	}
-}
-
-// keyError explains why no key was found for kid.
-func (v *Validator) keyError(ctx context.Context, kid string, err error) error {
-	if p := v.lastRefreshErr.Load(); p != nil {
-		return refuse(ErrJWKSUnreachable, "JWKS unreachable: refreshing %s for kid %q failed (%s): check that the URL is reachable and serves a JWK Set", v.cfg.JWKSURL, clip(kid), fetchReason(*p))
-	}
-	if _, e := v.cached.KeyRead(ctx, kid); errors.Is(e, jwkset.ErrKeyNotFound) {
-		return refuse(ErrUnknownKey, "unknown kid: kid %q is not in the JWK Set at %s (refreshed at most every %s): publish the signing key there, and keep retired keys published until their tokens expire", clip(kid), v.cfg.JWKSURL, v.cfg.UnknownKIDRefreshInterval)
-	}
-	// The key exists but keyfunc refused it for this token (its alg or use).
-	return refuse(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", clip(kid), err)
-}
-
-// kidlessKeys returns the keys a token without a kid may be verified with:
-// the cached set's RSA keys of at least 2048 bits whose use (if any) is sig
-// and whose alg (if any) is RS256.
-func (v *Validator) kidlessKeys(ctx context.Context) (any, error) {
-	all, err := v.cached.KeyReadAll(ctx)
-	if err != nil {
-		return nil, refuse(ErrJWKSUnreachable, "JWKS unreachable: reading the JWK Set of %s: %v", v.cfg.JWKSURL, err)
-	}
-	var set jwt.VerificationKeySet
-	for _, j := range all {
-		if rs256Key(j, "kid-less") == nil {
-			set.Keys = append(set.Keys, j.Key())
-		}
-	}
-	if len(set.Keys) == 0 {
-		return nil, refuse(ErrUnknownKey, "unknown kid: the token has no kid and the JWKS at %s has no RS256 key of 2048 bits or more: put the signing key's kid in the token header", v.cfg.JWKSURL)
-	}
-	return set, nil
-}
-
-// rs256Key reports why jwk cannot verify an RS256 signature: not RSA, a
-// use other than sig, an alg other than RS256, or a key jwks refuses
-// (under 2048 bits, say).
-func rs256Key(jwk jwkset.JWK, kid string) error {
-	m := jwk.Marshal()
-	pub, ok := jwk.Key().(*rsa.PublicKey)
-	switch {
-	case !ok:
-		return fmt.Errorf("it is a %s key, not RSA", m.KTY)
-	case m.USE != "" && m.USE != jwkset.UseSig:
-		return fmt.Errorf("its use is %q, not sig", m.USE)
-	case m.ALG != "" && m.ALG != jwkset.AlgRS256:
-		return fmt.Errorf("its alg is %q, not RS256", m.ALG)
-	}
-	return (jwks.Key{ID: kid, Public: pub}).Validate()
 }
 
 // mapError turns a golang-jwt error into ours, with a message that says what
@@ -625,35 +408,11 @@ func (j joinedError) Error() string {
 
 func (j joinedError) Unwrap() []error { return j }
 
-// maxEcho is the longest token-supplied value (kid, alg, iss, aud, sub) an
-// error message repeats: tokens are outside input, and these messages end
-// up in logs and HTTP answers.
-const maxEcho = 128
-
-// clip shortens a token-supplied value for an error message.
-func clip(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("…(%d bytes)", len(s))
-}
-
-// clipAll clips each value and at most 8 of them.
-func clipAll(vs []string) []string {
-	out := make([]string, 0, min(len(vs), 8))
-	for i, v := range vs {
-		if i == 8 {
-			out = append(out, fmt.Sprintf("…(%d values)", len(vs)))
-			break
-		}
-		out = append(out, clip(v))
-	}
-	return out
-}
+// clip and clipAll shorten token-supplied values for error messages.
+var (
+	clip    = keyset.Clip
+	clipAll = keyset.ClipAll
+)
 
 func headerKID(tok *jwt.Token) string {
 	if tok == nil {

@@ -59,6 +59,11 @@ type Config struct {
 	Headers http.Header
 	// UserAgent is sent as User-Agent; default "extauth-go/<version>".
 	UserAgent string
+	// APIToken is a dyn_ API token of the environment (dashboard →
+	// Developers → API tokens), needed only by CheckExternalJWT. It is a
+	// secret: it is sent only as that call's bearer token, and never
+	// logged or printed.
+	APIToken string
 
 	// now replaces time.Now in tests.
 	now func() time.Time
@@ -87,6 +92,8 @@ type clientState struct {
 	noncesURL   string
 	signinURL   string
 	verifyURL   string
+	checkURL    string
+	apiToken    string
 
 	settings settingsCache
 	pool     noncePool
@@ -132,6 +139,11 @@ func NewClient(cfg Config) (*Client, error) {
 	s.noncesURL = s.prefix + "/nonces?count=" + strconv.Itoa(noncePoolSize)
 	s.signinURL = s.prefix + "/externalAuth/signin"
 	s.verifyURL = s.prefix + "/externalAuth/verify"
+	s.checkURL = base + "/environments/" + env + "/externalJwt/check"
+	if err := checkToken("Config.APIToken", cfg.APIToken); err != nil {
+		return nil, err
+	}
+	s.apiToken = cfg.APIToken
 	s.pool.fetch = s.fetchNonces
 	s.pool.now = s.now
 	return &Client{st: s}, nil

@@ -267,8 +267,11 @@ type signInBody struct {
 	SessionPublicKey string `json:"sessionPublicKey,omitempty"`
 }
 
-func (b signInBody) encode() []byte {
-	data, _ := json.Marshal(b) // two strings: cannot fail
+func (b signInBody) encode() []byte { return mustJSON(b) }
+
+// mustJSON marshals a request body made of strings, which cannot fail.
+func mustJSON(v any) []byte {
+	data, _ := json.Marshal(v)
 	return data
 }
 

@@ -217,19 +217,6 @@ type externalClaims struct {
 	Scope         scopeClaim `json:"scope,omitempty"`
 }
 
-// UnmarshalJSON decodes the payload strictly (see strictjwt) before
-// handing it to encoding/json.
-func (c *externalClaims) UnmarshalJSON(b []byte) error {
-	if err := strictjwt.CheckMembers(b, externalClaimNames); err != nil {
-		return err
-	}
-	if err := strictjwt.CheckDates(b); err != nil {
-		return err
-	}
-	type plain externalClaims
-	return json.Unmarshal(b, (*plain)(c))
-}
-
 // scopeClaim accepts a space-separated string or an array of strings.
 type scopeClaim string
 
@@ -269,8 +256,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*ExternalClaims
 	case len(token) > strictjwt.MaxTokenBytes:
 		return nil, refuse(jwt.ErrTokenMalformed, "the token is %d bytes, more than the %d accepted: keep extra claims small", len(token), strictjwt.MaxTokenBytes)
 	}
-	if err := strictjwt.CheckHeader(token); err != nil {
-		return nil, refuse(jwt.ErrTokenMalformed, "%v", err)
+	if err := strictjwt.CheckToken(token, externalClaimNames); err != nil {
+		return nil, refuse(jwt.ErrTokenMalformed, "malformed: %v (in the header or payload)", err)
 	}
 	var claims externalClaims
 	tok, err := v.parser.ParseWithClaims(token, &claims, v.keyfunc(ctx))
@@ -353,7 +340,7 @@ func (v *Validator) claimErrors(claims *externalClaims, err error) []error {
 		errs = append(errs, refuse(jwt.ErrTokenInvalidIssuer, "iss mismatch: token has %q, environment expects %q: iss must match the dashboard value exactly (scheme, host, path, trailing slash)", clip(claims.Issuer), v.cfg.Issuer))
 	}
 	if errors.Is(err, jwt.ErrTokenInvalidAudience) {
-		errs = append(errs, refuse(jwt.ErrTokenInvalidAudience, "aud mismatch: token has %q, environment expects %q", clipAll(claims.Audience), v.cfg.Audience))
+		errs = append(errs, refuse(jwt.ErrTokenInvalidAudience, "Audience (aud) does not match: token has %q, environment expects %q", clipAll(claims.Audience), v.cfg.Audience))
 	}
 	if errors.Is(err, jwt.ErrTokenExpired) {
 		errs = append(errs, refuse(jwt.ErrTokenExpired, "expired: exp %s is before now %s (leeway %s): issue a fresh token", dateOf(claims.ExpiresAt), now, v.cfg.Leeway))
@@ -380,7 +367,7 @@ func (v *Validator) missingClaims(claims *externalClaims) []error {
 	}
 	if v.cfg.Audience != "" && len(claims.Audience) == 0 {
 		missing = append(missing, "aud")
-		errs = append(errs, refuse(jwt.ErrTokenInvalidAudience, "aud mismatch: token has no aud, environment expects %q", v.cfg.Audience))
+		errs = append(errs, refuse(jwt.ErrTokenInvalidAudience, "Audience (aud) does not match: token has no aud, environment expects %q", v.cfg.Audience))
 	}
 	if len(missing) == 0 {
 		missing = append(missing, "a required claim")

@@ -148,6 +148,19 @@ type Config struct {
 	// AllowMissingDeviceSignature accepts non-cookie sign-ins without the
 	// x-dynamic-device-* headers.
 	AllowMissingDeviceSignature bool
+	// MFAPending makes new sessions carry the scope requiresAdditionalAuth
+	// instead of user:basic, as when the environment asks for an MFA step
+	// the user has not completed.
+	MFAPending bool
+	// WebhookURL, when set, receives a webhook on a user's first sign-in
+	// (user.created) and on every sign-in (user.session.created), signed
+	// with WebhookSecret as x-dynamic-signature-256.
+	WebhookURL    string
+	WebhookSecret string
+	// APIToken, when set, is the dyn_ API token the admin endpoint
+	// POST /environments/{environmentId}/externalJwt/check requires;
+	// empty leaves that endpoint answering 401.
+	APIToken string
 	// Leeway is the clock-skew tolerance for the external JWT's exp/nbf
 	// (see dynamic.ValidatorConfig.Leeway).
 	Leeway time.Duration
@@ -267,6 +280,8 @@ type Server struct {
 	key *rsa.PrivateKey
 	kid string
 	ts  *httptest.Server
+
+	webhooks sync.WaitGroup // deliveries in flight
 }
 
 type validatorKey struct {
@@ -521,6 +536,7 @@ func (s *Server) Close() {
 	if s.ts != nil {
 		s.ts.Close()
 	}
+	s.webhooks.Wait()
 	s.vmu.Lock()
 	defer s.vmu.Unlock()
 	s.closed = true

@@ -60,6 +60,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, body
 		s.preflight(w, r)
 		return
 	}
+	if i := strings.Index(r.URL.Path, "/environments/"); i >= 0 && !strings.Contains(r.URL.Path, "/sdk/") {
+		s.admin(w, r, r.URL.Path[i+len("/environments/"):], body, bodyErr)
+		return
+	}
 	i := strings.Index(r.URL.Path, "/sdk/")
 	if i < 0 {
 		notFound(w)
@@ -392,6 +396,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, cfg Config, body
 	if cfg.cookieMode() {
 		http.SetCookie(w, &http.Cookie{Name: wire.AccessTokenCookie, Value: access, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(resp.ExpiresAt, 0)})
 	}
+	s.sendWebhooks(cfg, &resp.User, resp.ExpiresAt)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -460,7 +465,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 		writeError(w, http.StatusForbidden, "", "External authentication is not enabled for this environment")
 		return
 	}
-	access, err := s.verifyAccessToken(bearerToken(r), cfg)
+	access, err := s.verifyAccessToken(r, bearerToken(r), cfg)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "Unauthorized: "+err.Error())
 		return
@@ -505,7 +510,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, cfg Config, body
 	if s.writeInjected(w, endpointVerify) {
 		return
 	}
-	tok, err := s.elevatedToken(cfg, access, claims)
+	tok, err := s.elevatedToken(r, cfg, access, claims)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "", "dynamictest: signing elevated token failed")
 		return

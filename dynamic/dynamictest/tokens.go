@@ -38,9 +38,10 @@ func formatUUID(b []byte, version byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// tokenIssuer is the iss of the fake's tokens (Dynamic host + environment id,
-// like the recordings).
-func tokenIssuer(env string) string { return "app.dynamicauth.com/" + env }
+// tokenIssuer is the iss of the fake's tokens: the API host it was reached
+// at + the environment id, as Dynamic's is (app.dynamicauth.com/<env> for
+// the production API), so session.Verifier derives it from the BaseURL.
+func tokenIssuer(r *http.Request, env string) string { return r.Host + "/" + env }
 
 // credential is a verified credential as the API sends it (mixed casing, like
 // api-core's JwtVerifiedCredential).
@@ -115,7 +116,7 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 	user := sdkUser{
 		ID: userID, ProjectEnvironmentID: env, SessionID: sessionID, Email: c.Email,
 		NewUser: newUser, FirstVisit: now.Format(isoMillis), LastVisit: now.Format(isoMillis),
-		Scope: "user:basic", LastVerifiedCredentialID: extCred,
+		Scope: sessionScope(cfg), LastVerifiedCredentialID: extCred,
 		Metadata: map[string]any{}, Lists: []string{}, MissingFields: []any{},
 		VerifiedCredentials: creds,
 	}
@@ -124,10 +125,10 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 		aud = "http://localhost"
 	}
 	access := jwt.MapClaims{
-		"kid": s.kid, "aud": aud, "iss": tokenIssuer(env), "sub": userID, "sid": sessionID,
+		"kid": s.kid, "aud": aud, "iss": tokenIssuer(r, env), "sub": userID, "sid": sessionID,
 		"iat": now.Unix(), "exp": exp.Unix(), "environment_id": env,
 		"last_verified_credential_id": extCred, "signin_credential_id": extCred,
-		"scope": "user:basic",
+		"scope": sessionScope(cfg),
 	}
 	if c.Email != "" {
 		access["email"] = c.Email
@@ -150,6 +151,15 @@ func (s *Server) session(r *http.Request, cfg Config, c *dynamic.ExternalClaims,
 	return resp, accessTok
 }
 
+// sessionScope is the scope of a new session: user:basic, or
+// requiresAdditionalAuth while the environment asks for an MFA step.
+func sessionScope(cfg Config) string {
+	if cfg.MFAPending {
+		return "requiresAdditionalAuth"
+	}
+	return "user:basic"
+}
+
 func (s *Server) signToken(claims jwt.MapClaims) (string, error) {
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	t.Header["kid"] = s.kid
@@ -163,13 +173,13 @@ type accessClaims struct {
 }
 
 // verifyAccessToken checks a bearer token minted by this fake.
-func (s *Server) verifyAccessToken(tok string, cfg Config) (*accessClaims, error) {
+func (s *Server) verifyAccessToken(r *http.Request, tok string, cfg Config) (*accessClaims, error) {
 	if tok == "" {
 		return nil, fmt.Errorf("no access token: send Authorization: Bearer <minifiedJwt>")
 	}
 	var c accessClaims
 	_, err := jwt.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil },
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(tokenIssuer(cfg.EnvironmentID)),
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(tokenIssuer(r, cfg.EnvironmentID)),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.now))
 	if err != nil || c.Subject == "" {
 		return nil, fmt.Errorf("access token is not a valid, unexpired token of this environment")
@@ -180,14 +190,14 @@ func (s *Server) verifyAccessToken(tok string, cfg Config) (*accessClaims, error
 // maxElevatedTTL caps the lifetime of elevated access tokens.
 const maxElevatedTTL = 15 * time.Minute
 
-func (s *Server) elevatedToken(cfg Config, a *accessClaims, c *dynamic.ExternalClaims) (string, error) {
+func (s *Server) elevatedToken(r *http.Request, cfg Config, a *accessClaims, c *dynamic.ExternalClaims) (string, error) {
 	now := s.now()
 	exp := now.Add(maxElevatedTTL)
 	if c.ExpiresAt.Before(exp) {
 		exp = c.ExpiresAt
 	}
 	return s.signToken(jwt.MapClaims{
-		"iss": tokenIssuer(cfg.EnvironmentID), "sub": a.Subject, "sid": a.SessionID,
+		"iss": tokenIssuer(r, cfg.EnvironmentID), "sub": a.Subject, "sid": a.SessionID,
 		"environment_id": cfg.EnvironmentID, "scope": c.Scope, "jti": randomUUID(),
 		"iat": now.Unix(), "exp": exp.Unix(),
 	})

@@ -1,5 +1,5 @@
 // Package keyset fetches and caches a remote JWK Set for verifying RS256
-// tokens, with keyfunc/v3 and jwkset: one fetch up front, a background
+// tokens, with jwkset: one fetch up front, a background
 // refresh, one rate-limited refresh on an unknown kid, and the checks a
 // strict JOSE verifier makes of the set and of each key. Both of package
 // dynamic's verifiers (external JWTs, Dynamic's session tokens) use it.
@@ -21,7 +21,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 
@@ -70,7 +69,7 @@ type Options struct {
 // Set is a remote JWK Set. It is safe for concurrent use.
 type Set struct {
 	opts   Options
-	kf     keyfunc.Keyfunc
+	client jwkset.Storage // the fetched set, refreshed on an unknown kid
 	cached jwkset.Storage // the fetched set, read without refreshing
 	cancel context.CancelFunc
 	once   sync.Once
@@ -99,15 +98,12 @@ func New(ctx context.Context, opts Options) (*Set, error) {
 		// One limiter for unknown-kid refreshes, jwkset's own. It waits at
 		// most a millisecond: while the limit is in force a token with an
 		// unknown kid fails at once rather than holding its request.
-		var client jwkset.Storage
-		client, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		s.client, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
 			HTTPURLs:          map[string]jwkset.Storage{opts.URL: store},
+			PrioritizeHTTP:    true, // look in the fetched set first, not the empty given one
 			RateLimitWaitMax:  time.Millisecond,
 			RefreshUnknownKID: rate.NewLimiter(rate.Every(opts.UnknownKID), 1),
 		})
-		if err == nil {
-			s.kf, err = keyfunc.New(keyfunc.Options{Ctx: life, Storage: client})
-		}
 	}
 	if stopped := stop(); err != nil || !stopped {
 		cancel()
@@ -255,9 +251,10 @@ func checkSet(body []byte) error {
 
 // Keyfunc returns the jwt.Keyfunc that finds the key of a token: by its kid
 // (refreshing the set once, rate-limited, for an unknown one), or for a
-// kid-less token every usable key. Its errors are *Error.
+// kid-less token every usable key. Its errors are *Error. (jwkset's
+// storage does the lookup and the refresh; keyfunc's glue would look the
+// kid up twice.)
 func (s *Set) Keyfunc(ctx context.Context) jwt.Keyfunc {
-	inner := s.kf.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {
 		kidRaw, hasKID := t.Header["kid"]
 		kid, isString := kidRaw.(string)
@@ -267,18 +264,14 @@ func (s *Set) Keyfunc(ctx context.Context) jwt.Keyfunc {
 		case !hasKID:
 			return s.kidless(ctx)
 		}
-		key, err := inner(t)
-		if err != nil {
-			return nil, s.lookupError(ctx, kid, err)
-		}
-		jwk, err := s.cached.KeyRead(ctx, kid)
+		jwk, err := s.client.KeyRead(ctx, kid)
 		if err != nil {
 			return nil, s.lookupError(ctx, kid, err)
 		}
 		if err := rs256Key(jwk, kid); err != nil {
 			return nil, fail(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", Clip(kid), err)
 		}
-		return key, nil
+		return jwk.Key(), nil
 	}
 }
 
@@ -290,8 +283,7 @@ func (s *Set) lookupError(ctx context.Context, kid string, err error) error {
 	if _, e := s.cached.KeyRead(ctx, kid); errors.Is(e, jwkset.ErrKeyNotFound) {
 		return fail(ErrUnknownKey, "unknown kid: kid %q is not in the JWK Set at %s (refreshed at most every %s): publish the signing key there, and keep retired keys published until their tokens expire", Clip(kid), s.opts.URL, s.opts.UnknownKID)
 	}
-	// The key exists but keyfunc refused it for this token (its alg or use).
-	return fail(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", Clip(kid), err)
+	return fail(ErrUnreachable, "JWKS unreachable: looking kid %q up in %s failed (%v)%s", Clip(kid), s.opts.URL, err, s.opts.Hint)
 }
 
 // kidless returns the keys a token without a kid may be verified with.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -588,4 +589,66 @@ func TestConcurrentSignIns(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+}
+
+// TestExternalJWTCheck: Client.CheckExternalJWT against the fake's
+// externalJwt/check, which answers with the sign-in's Validator; the API
+// token travels only as that call's bearer and is never logged.
+func TestExternalJWTCheck(t *testing.T) {
+	ti := newTestIssuer(t)
+	cfg := ti.config()
+	cfg.APIToken = "dyn_secret_api_token_1"
+	cfg.Audience = "https://app.example"
+	var logs syncLog
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fake := NewServer(t, cfg)
+	c := mustClient(t, dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), APIToken: cfg.APIToken, Logger: cfg.Logger})
+	ctx := context.Background()
+
+	good := ti.mint(t, func(c jwt.MapClaims) { c["aud"] = "https://app.example" })
+	if problems, err := c.CheckExternalJWT(ctx, good); err != nil || len(problems) != 0 {
+		t.Fatalf("good token: %v, %v", problems, err)
+	}
+	problems, err := c.CheckExternalJWT(ctx, ti.mint(t, func(c jwt.MapClaims) { c["aud"] = "https://other.example" }))
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "Audience (aud) does not match") {
+		t.Fatalf("wrong aud: %v, %v", problems, err)
+	}
+	problems, err = c.CheckExternalJWT(ctx, ti.mint(t, func(c jwt.MapClaims) { c["iss"] = "https://evil.example"; c["aud"] = "https://app.example" }))
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "iss mismatch") {
+		t.Fatalf("wrong iss: %v, %v", problems, err)
+	}
+	wrong := mustClient(t, dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL(), APIToken: "dyn_guess"})
+	if _, err := wrong.CheckExternalJWT(ctx, good); !errors.Is(err, dynamic.ErrUnauthorized) || strings.Contains(err.Error(), "dyn_guess") {
+		t.Errorf("wrong API token: %v", err)
+	}
+	none := mustClient(t, dynamic.Config{EnvironmentID: fake.EnvironmentID(), BaseURL: fake.URL()})
+	if _, err := none.CheckExternalJWT(ctx, good); !errors.Is(err, dynamic.ErrInvalidConfig) {
+		t.Errorf("no API token: %v", err)
+	}
+	if strings.Contains(logs.String(), cfg.APIToken) {
+		t.Errorf("the API token is in the logs:\n%s", logs.String())
+	}
+	for _, r := range fake.Requests() {
+		if strings.HasSuffix(r.Path, "/externalJwt/check") && r.Header.Get("Authorization") != "Bearer "+cfg.APIToken && r.Header.Get("Authorization") != "Bearer dyn_guess" {
+			t.Errorf("check request without the bearer token: %v", r.Header)
+		}
+	}
+}
+
+// syncLog is a goroutine-safe log sink.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

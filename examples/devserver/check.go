@@ -51,6 +51,7 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 	fs.StringVar(&fv.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+")")
 	fs.StringVar(&fv.issuer, "issuer", "", "iss of the test token (env JWT_PROVIDER_ISSUER; default "+defaultIssuer+")")
 	allowLoopback := fs.Bool("allow-loopback", false, "accept a loopback jwksUrl (for testing the check itself; Dynamic cannot reach it)")
+	remote := fs.Bool("remote", false, "also ask Dynamic itself to check a fresh token against the saved settings (needs -environment-id and env "+envAPIToken+")")
 	if err := parseFlags(fs, args, sys); err != nil {
 		return err
 	}
@@ -148,6 +149,10 @@ func cmdCheck(ctx context.Context, args []string, sys *sysEnv) error {
 		}
 	}
 
+	if *remote {
+		checkRemote(ctx, rep, cfg, ks, ourIss)
+	}
+
 	if rep.failed > 0 {
 		fmt.Fprintf(sys.stdout, "%d check(s) failed\n", rep.failed)
 		return errCheckFailed
@@ -238,4 +243,46 @@ func loadExistingKey(cfg *config) (*keySource, error) {
 	}
 	ks.Issuer = cfg.Getenv(issuer.EnvIssuer)
 	return ks, nil
+}
+
+// checkRemote asks Dynamic's admin API to check a fresh token against the
+// environment's saved settings (Client.CheckExternalJWT). The API token is
+// never printed.
+func checkRemote(ctx context.Context, rep *checkReport, cfg *config, ks *keySource, ourIss string) {
+	apiToken := strings.TrimSpace(cfg.Getenv(envAPIToken))
+	switch {
+	case cfg.EnvironmentID == "":
+		rep.line("FAIL", "Dynamic's check", "-remote needs the environment: set -environment-id or "+envEnvironmentID)
+		return
+	case apiToken == "":
+		rep.line("FAIL", "Dynamic's check", "-remote needs a dyn_ API token of the environment in "+envAPIToken+" (dashboard → Developers → API tokens)")
+		return
+	case ks == nil:
+		rep.line("SKIP", "Dynamic's check", "no signing key")
+		return
+	}
+	c, err := dynamic.NewClient(dynamic.Config{EnvironmentID: cfg.EnvironmentID, BaseURL: cfg.DynamicAPIURL, APIToken: apiToken})
+	if err != nil {
+		rep.line("FAIL", "Dynamic's check", err.Error())
+		return
+	}
+	iss, err := issuer.New(issuer.Config{Issuer: ourIss, Keys: ks.Key})
+	if err != nil {
+		rep.line("FAIL", "Dynamic's check", err.Error())
+		return
+	}
+	tok, err := iss.Issue(ctx, issuer.Claims{Subject: "extauth-check-" + newUUID()[:8]})
+	if err != nil {
+		rep.line("FAIL", "Dynamic's check", "could not mint a test token: "+err.Error())
+		return
+	}
+	problems, err := c.CheckExternalJWT(ctx, tok)
+	switch {
+	case err != nil:
+		rep.line("FAIL", "Dynamic's check", "could not ask Dynamic: "+err.Error())
+	case len(problems) > 0:
+		rep.line("FAIL", "Dynamic's check", "Dynamic refuses a fresh token: "+strings.Join(problems, "; "))
+	default:
+		rep.line("PASS", "Dynamic's check", "Dynamic accepts a fresh token with the saved settings")
+	}
 }

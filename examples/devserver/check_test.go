@@ -11,7 +11,7 @@ import (
 // checkLines maps item → status from check's output.
 func checkLines(t *testing.T, out string) map[string]string {
 	t.Helper()
-	re := regexp.MustCompile(`(?m)^(PASS|FAIL|SKIP)  ([a-zA-Z ]+):`)
+	re := regexp.MustCompile(`(?m)^(PASS|FAIL|SKIP)  ([a-zA-Z' ]+):`)
 	got := map[string]string{}
 	for _, m := range re.FindAllStringSubmatch(out, -1) {
 		got[m[2]] = m[1]
@@ -101,5 +101,36 @@ func TestCheckCommand(t *testing.T) {
 	code, out, _ = runCmd(t, cfg.Dir, nil, "check", "-jwks-url", jwksURL, "-allow-loopback", "-environment-id", off.EnvironmentID(), "-dynamic-api-url", off.URL())
 	if code != 1 || checkLines(t, out)["dashboard"] != "FAIL" || !strings.Contains(out, "external auth is off") {
 		t.Errorf("dashboard off: exit %d\n%s", code, out)
+	}
+}
+
+// TestCheckRemote (issue 10): check -remote asks Dynamic itself (the
+// fake's externalJwt/check, behind DYNAMIC_API_TOKEN) and never prints
+// the API token.
+func TestCheckRemote(t *testing.T) {
+	cfg := testConfig(t)
+	ts := startApp(t, cfg)
+	jwksURL := ts.url + jwksPath
+	const apiToken = "dyn_check_remote_secret"
+	fake := dynamictest.NewServer(t, dynamictest.Config{Issuer: defaultIssuer, JWKSURL: jwksURL, APIToken: apiToken})
+	args := []string{"check", "-remote", "-jwks-url", jwksURL, "-allow-loopback", "-environment-id", fake.EnvironmentID(), "-dynamic-api-url", fake.URL()}
+	code, out, stderr := runCmd(t, cfg.Dir, map[string]string{"DYNAMIC_API_TOKEN": apiToken}, args...)
+	if code != 0 || checkLines(t, out)["Dynamic's check"] != "PASS" || strings.Contains(out+stderr, apiToken) {
+		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCmd(t, cfg.Dir, map[string]string{"DYNAMIC_API_TOKEN": "dyn_wrong"}, args...)
+	if code != 1 || checkLines(t, out)["Dynamic's check"] != "FAIL" || !strings.Contains(out, "401") {
+		t.Errorf("wrong token: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, cfg.Dir, nil, args...)
+	if code != 1 || !strings.Contains(out, "needs a dyn_ API token") {
+		t.Errorf("no token: exit %d\n%s", code, out)
+	}
+	if err := fake.Configure(func(c *dynamictest.Config) { c.Issuer = "https://elsewhere.example" }); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCmd(t, cfg.Dir, map[string]string{"DYNAMIC_API_TOKEN": apiToken}, args...)
+	if code != 1 || !strings.Contains(out, "Dynamic refuses a fresh token: external JWT refused: iss mismatch") {
+		t.Errorf("iss differs: exit %d\n%s", code, out)
 	}
 }

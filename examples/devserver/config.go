@@ -32,6 +32,7 @@ const (
 	envLocalExternalAut = "EXTAUTH_LOCAL_EXTERNAL_AUTH"
 	envLocalIssuer      = "EXTAUTH_LOCAL_ISSUER"
 	envLogLevel         = "EXTAUTH_LOG_LEVEL"
+	envAPIToken         = "DYNAMIC_API_TOKEN"
 )
 
 // config is the resolved configuration of one devserver command.

@@ -325,6 +325,11 @@ func (a *app) compareDashboard(ctx context.Context, jwksURL string) {
 // close releases what the app holds.
 func (a *app) close() {
 	a.jwks.Close()
+	a.verifierMu.Lock()
+	if a.verifier != nil {
+		a.verifier.Close()
+	}
+	a.verifierMu.Unlock()
 	if a.local != nil {
 		a.local.Close()
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/extauth/extauth/dynamic"
+	dynsession "github.com/extauth/extauth/dynamic/session"
 	"github.com/extauth/extauth/internal/httpstatus"
 	"github.com/extauth/extauth/issuer"
 	"github.com/extauth/extauth/jwks"
@@ -37,6 +38,7 @@ const (
 	localDynPrefix  = "/local-dynamic"
 	dashboardPath   = "/dashboard"
 	generatorPath   = "/jwt"
+	mePath          = "/api/me"
 	maxTokenLen     = 16 << 10
 	dynamicTimeout  = 15 * time.Second
 	settingsTimeout = 5 * time.Second
@@ -53,6 +55,11 @@ type app struct {
 	jwks     *jwks.Handler
 	ngrok    *ngrokDetector
 	sessions *sessionStore
+	// verifier checks Dynamic's session tokens for GET /api/me; made on
+	// first use (it fetches Dynamic's JWKS, which for the local Dynamic is
+	// served by this very server).
+	verifierMu sync.Mutex
+	verifier   *dynsession.Verifier
 	// strayKeys signs the invalid tokens of POST /api/dev/jwt.
 	strayKeys func() (*strayKeys, error)
 	pages     *pages
@@ -183,6 +190,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle(ngrokPath, allowMethods(http.HandlerFunc(a.handleNgrok), http.MethodGet))
 	mux.Handle(signInPath, allowMethods(http.HandlerFunc(a.handleSignIn), http.MethodPost))
 	mux.Handle(signOutPath, allowMethods(http.HandlerFunc(a.handleSignOut), http.MethodPost))
+	mux.Handle(mePath, allowMethods(http.HandlerFunc(a.handleMe), http.MethodGet))
 	mux.Handle(generatorPath, allowMethods(http.HandlerFunc(a.handleGeneratorPage), http.MethodGet))
 	mux.Handle(dashboardPath, allowMethods(http.HandlerFunc(a.handleDashboardPage), http.MethodGet))
 	mux.Handle("/{$}", allowMethods(http.HandlerFunc(a.handleHomePage), http.MethodGet))
@@ -541,6 +549,9 @@ func (a *app) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	id := a.sessions.create(s)
 	setSessionCookie(w, id, s.ExpiresAt)
+	if ds.AccessToken != "" {
+		setDynamicTokenCookie(w, ds.AccessToken, s.ExpiresAt)
+	}
 	a.log.Info("signed in", "dynamic_user_id", s.UserID, "external_user_id", s.ExternalUserID, "new_user", s.NewUser, "local_dynamic", s.Local)
 	writeJSON(w, http.StatusOK, signInResponse{
 		Redirect:  dashboardPath,
@@ -618,6 +629,7 @@ func (a *app) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		a.sessions.delete(c.Value)
 	}
 	clearSessionCookie(w)
+	clearDynamicTokenCookie(w)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

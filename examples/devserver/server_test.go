@@ -556,3 +556,41 @@ func TestInvalidEnvironmentID(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestAPIMe (issue 10): after sign-in, GET /api/me answers through the
+// session middleware with the claims of Dynamic's session token (the
+// DYNAMIC_JWT_TOKEN cookie the sign-in set), and refuses without one.
+func TestAPIMe(t *testing.T) {
+	ts := startApp(t, testConfig(t))
+	status, hdr, body := ts.do(t, "GET", mePath, "", "")
+	if status != http.StatusUnauthorized || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") || !strings.Contains(errorText(t, body), "no Dynamic session token") {
+		t.Fatalf("without a session: %d %q %s", status, hdr.Get("WWW-Authenticate"), body)
+	}
+	status, hdr, body = ts.do(t, "POST", signInPath, "application/json", `{"sub":"me-1","email":"me@example.test"}`)
+	if status != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", status, body)
+	}
+	var token string
+	for _, c := range (&http.Response{Header: hdr}).Cookies() {
+		if c.Name == dynamicTokenCookie {
+			token = c.Value
+			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != mePath {
+				t.Errorf("cookie %+v", c)
+			}
+		}
+	}
+	if token == "" {
+		t.Fatalf("no %s cookie after sign-in", dynamicTokenCookie)
+	}
+	status, _, body = ts.do(t, "GET", mePath, "", "", "Cookie", dynamicTokenCookie+"="+token)
+	var me meResponse
+	if status != http.StatusOK || json.Unmarshal(body, &me) != nil {
+		t.Fatalf("GET /api/me: %d %s", status, body)
+	}
+	if me.UserID != ts.app.local.(*dynamictest.Server).UserID("me-1") || me.Email != "me@example.test" || len(me.Scopes) != 1 || me.Scopes[0] != "user:basic" || me.SessionID == "" {
+		t.Errorf("me = %+v", me)
+	}
+	if status, _, _ := ts.do(t, "GET", mePath, "", "", "Authorization", "Bearer "+token+"x"); status != http.StatusUnauthorized {
+		t.Errorf("tampered bearer: %d", status)
+	}
+}

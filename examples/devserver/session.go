@@ -120,3 +120,22 @@ func clearSessionCookie(w http.ResponseWriter) {
 		SameSite: http.SameSiteLaxMode,
 	})
 }
+
+// dynamicTokenCookie carries Dynamic's access token to GET /api/me, as a
+// cookie-based Dynamic environment's DYNAMIC_JWT_TOKEN does: HttpOnly,
+// SameSite=Strict, sent to /api/me only.
+const dynamicTokenCookie = "DYNAMIC_JWT_TOKEN"
+
+func setDynamicTokenCookie(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: dynamicTokenCookie, Value: token, Path: mePath, Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func clearDynamicTokenCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: dynamicTokenCookie, Value: "", Path: mePath, MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}

@@ -214,3 +214,27 @@ func TestAdvancedInvalidTokens(t *testing.T) {
 	checkReadableError(t, "/jwt expired sign-in", e.Text, "expired")
 	p.shot("expired-refused")
 }
+
+// TestDashboardShowsVerifiedClaims (issue 10 and 12.11): after sign-in the
+// dashboard shows what the backend verified of Dynamic's session token
+// (GET /api/me through dynamic/session's middleware).
+func TestDashboardShowsVerifiedClaims(t *testing.T) {
+	p := setup(t)
+	p.open("/jwt")
+	p.waitElem("the subject input is visible", "#sub", visible)
+	p.typeInto("#sub", randomSubject(t))
+	p.click("#generate-signin")
+	p.waitDashboard()
+	p.waitFor("the dashboard verified the session", `document.getElementById("verified-claims").dataset.state !== undefined`)
+	if state := p.attr("#verified-claims", "data-state"); state != "verified" {
+		t.Fatalf("verified-claims state %q: %s", state, p.get("#verified-claims").Text)
+	}
+	text := p.get("#verified-claims").Text
+	userID := p.get("#user-id").Text
+	for _, want := range []string{"Verified", userID, "user:basic"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("verified claims %q lack %q", text, want)
+		}
+	}
+	p.shot("dashboard-verified")
+}

@@ -245,7 +245,44 @@
     });
   }
 
+  // ---- /dashboard: what the backend verified (GET /api/me) ----
+  async function setupVerified() {
+    const dl = $("verified-claims");
+    if (!dl) return;
+    const rows = [];
+    try {
+      const res = await fetch("/api/me", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        rows.push(["Status", "Not verified: " + (data.error || "HTTP " + res.status)]);
+      } else {
+        rows.push(["Status", "Verified"]);
+        rows.push(["Dynamic user id", data.userId]);
+        rows.push(["Session id", data.sessionId]);
+        rows.push(["Environment", data.environmentId]);
+        rows.push(["Scopes", (data.scopes || []).join(" ") + (data.mfaPending ? " (MFA pending)" : "")]);
+        rows.push(["Audience (aud)", (data.audience || []).join(", ")]);
+        if (data.email) rows.push(["Email", data.email]);
+        rows.push(["Issued", data.issuedAt]);
+        rows.push(["Expires", data.expiresAt]);
+      }
+    } catch (err) {
+      rows.push(["Status", "Not verified: " + err.message]);
+    }
+    dl.replaceChildren();
+    for (const [k, v] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = k;
+      const dd = document.createElement("dd");
+      dd.textContent = v;
+      dd.dataset.claim = k;
+      dl.append(dt, dd);
+    }
+    dl.dataset.state = rows[0][1] === "Verified" ? "verified" : "failed";
+  }
+
   function init() {
+    setupVerified();
     setupGenerator();
     setupPanel();
     setupSignIn();

@@ -33,6 +33,7 @@ const (
 	envLocalIssuer      = "EXTAUTH_LOCAL_ISSUER"
 	envLogLevel         = "EXTAUTH_LOG_LEVEL"
 	envAPIToken         = "DYNAMIC_API_TOKEN"
+	envLocalOrigins     = "EXTAUTH_LOCAL_DYNAMIC_ORIGINS"
 )
 
 // config is the resolved configuration of one devserver command.
@@ -47,6 +48,7 @@ type config struct {
 	NgrokAPIURL       string
 	LocalExternalAuth bool
 	LocalIssuer       string
+	LocalOrigins      []string // origins of your own front-ends the local Dynamic answers (CORS)
 	LogLevel          slog.Level
 	// Getenv looks a variable up in the process environment, then
 	// .env.local, then .env (the environment wins over files).
@@ -57,7 +59,7 @@ type config struct {
 // flagVals are the raw flag values shared by the subcommands; "" means unset.
 type flagVals struct {
 	stateDir, host, port, issuer, envID, dynamicAPI, ngrokAPI string
-	localExternalAuth, localIssuer, logLevel                  string
+	localExternalAuth, localIssuer, logLevel, localOrigins    string
 	noDotenv                                                  bool
 }
 
@@ -79,6 +81,7 @@ func (v *flagVals) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&v.envID, "environment-id", "", "Dynamic environment id; empty runs a local Dynamic (env "+envEnvironmentID+" or "+envPublicEnvID+")")
 	fs.StringVar(&v.dynamicAPI, "dynamic-api-url", "", "Dynamic API base URL (env "+envDynamicAPIURL+"; default "+dynamic.DefaultBaseURL+")")
 	fs.StringVar(&v.localExternalAuth, "local-external-auth", "", "local Dynamic only: on or off, whether external auth is configured (env "+envLocalExternalAut+"; default on)")
+	fs.StringVar(&v.localOrigins, "local-dynamic-origins", "", "local Dynamic only: comma-separated loopback origins of your own front-ends allowed to call it, e.g. http://localhost:5173 (env "+envLocalOrigins+")")
 	fs.StringVar(&v.localIssuer, "local-issuer", "", "local Dynamic only: the iss it expects, to try a mismatch (env "+envLocalIssuer+"; default the issuer)")
 }
 
@@ -148,6 +151,9 @@ func resolveConfig(v *flagVals, getenv func(string) string, dir string) (*config
 		return nil, fmt.Errorf("-local-external-auth %q: use on or off", s)
 	}
 	c.LocalIssuer = pick(v.localIssuer, envLocalIssuer)
+	if c.LocalOrigins, err = parseOrigins(pick(v.localOrigins, envLocalOrigins)); err != nil {
+		return nil, fmt.Errorf("-local-dynamic-origins: %w", err)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(pick(v.logLevel, envLogLevel), "info"))); err != nil {
 		return nil, fmt.Errorf("-log-level: %w (use debug, info, warn or error)", err)
 	}
@@ -163,4 +169,28 @@ func checkHTTPURL(s string) error {
 		return fmt.Errorf("%q is not an http(s) URL with a host", s)
 	}
 	return nil
+}
+
+// parseOrigins reads a comma-separated list of origins; only loopback
+// origins (http or https, localhost or a loopback address, a port) may be
+// listed: the local Dynamic must stay unreachable from anywhere else.
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(list, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return nil, fmt.Errorf("%q is not an origin like http://localhost:5173", o)
+		case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+			return nil, fmt.Errorf("%q has more than scheme, host and port: an origin is like http://localhost:5173", o)
+		case !loopbackHost(u.Host):
+			return nil, fmt.Errorf("%q is not a loopback origin: only front-ends on this machine may call the local Dynamic", o)
+		}
+		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,5 +242,39 @@ func TestIssuerFlagWithEnvKey(t *testing.T) {
 		if a.issuer != tc.want || a.key.Origin != "env" {
 			t.Errorf("-issuer %q: issuer %q from %s, want %q from env", tc.flag, a.issuer, a.key.Origin, tc.want)
 		}
+	}
+}
+
+// TestLocalDynamicOrigins: only loopback origins may be listed.
+func TestLocalDynamicOrigins(t *testing.T) {
+	got, err := parseOrigins(" http://localhost:5173, https://127.0.0.1:8443 ,http://[::1]:3001/")
+	if err != nil || strings.Join(got, " ") != "http://localhost:5173 https://127.0.0.1:8443 http://[::1]:3001" {
+		t.Errorf("parseOrigins = %v, %v", got, err)
+	}
+	for _, bad := range []string{"http://example.com", "http://192.168.1.2:5173", "localhost:5173", "ftp://localhost", "http://localhost:5173/app", "http://u@localhost:1", "http://localhost:evil.example"} {
+		if _, err := parseOrigins(bad); err == nil {
+			t.Errorf("parseOrigins(%q) accepted", bad)
+		}
+	}
+	// A listed origin passes the guard on the local Dynamic only.
+	r := httptest.NewRequest("POST", localDynPrefix+"/api/v0/sdk/x/externalAuth/signin", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.Host = "127.0.0.1:3000"
+	r.Header.Set("Origin", "http://localhost:5173")
+	r.Header.Set("Sec-Fetch-Site", "same-site")
+	if reason := notLoopback(r, []string{"http://localhost:5173"}); reason != "" {
+		t.Errorf("listed origin refused: %s", reason)
+	}
+	if reason := notLoopback(r, nil); reason == "" {
+		t.Error("unlisted origin let through")
+	}
+	r.URL.Path = jwtPath
+	if reason := notLoopback(r, []string{"http://localhost:5173"}); reason == "" {
+		t.Error("a listed origin may mint tokens")
+	}
+	r.URL.Path = localDynPrefix + "/api/v0/sdk/x/settings"
+	r.Header.Set("X-Forwarded-For", "1.2.3.4")
+	if reason := notLoopback(r, []string{"http://localhost:5173"}); reason == "" {
+		t.Error("a listed origin through a tunnel let through")
 	}
 }

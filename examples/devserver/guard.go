@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"slices"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -16,9 +17,13 @@ import (
 // from other sites the developer visits and from other local dev servers;
 // following a link to a page is fine). Anything else gets 403 with a JSON
 // reason.
-func loopbackOnly(next http.Handler) http.Handler {
+//
+// Requests to the local Dynamic from one of origins (your own front-end
+// on another local port) pass the origin checks, still only from this
+// machine.
+func loopbackOnly(next http.Handler, origins []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if reason := notLoopback(r); reason != "" {
+		if reason := notLoopback(r, origins); reason != "" {
 			writeError(w, http.StatusForbidden, "forbidden: "+reason+"; only "+jwksPath+" is public, everything else answers requests from this machine only")
 			return
 		}
@@ -27,7 +32,7 @@ func loopbackOnly(next http.Handler) http.Handler {
 }
 
 // notLoopback returns why r is refused, or "" when it is allowed.
-func notLoopback(r *http.Request) string {
+func notLoopback(r *http.Request, origins []string) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -54,6 +59,9 @@ func notLoopback(r *http.Request) string {
 	// it: another origin, even another port on localhost (a different dev
 	// server), could otherwise mint tokens or sign the browser in and out.
 	site := r.Header.Get("Sec-Fetch-Site")
+	if strings.HasPrefix(r.URL.Path, localDynPrefix+"/") && slices.Contains(origins, strings.ToLower(r.Header.Get("Origin"))) {
+		return "" // a listed front-end calling the local Dynamic (answered with CORS)
+	}
 	if o := r.Header.Get("Origin"); o != "" {
 		// "Origin: null" comes with some same-origin navigations (e.g. a
 		// form post from a page with a strict referrer policy); then

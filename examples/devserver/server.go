@@ -205,7 +205,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such page or endpoint: "+quoteShort(redactTokens(r.URL.Path))+"; see / , /jwt, /dashboard, "+jwksPath+", "+jwtPath+", "+ngrokPath)
 	}))
-	guarded := loopbackOnly(a.afterAttach(mux))
+	guarded := loopbackOnly(a.afterAttach(mux), a.cfg.LocalOrigins)
 	return a.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TransferEncoding) > 0 {
 			// A body framed by Transfer-Encoding (perhaps with a

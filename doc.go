@@ -19,8 +19,11 @@
 //     the user.
 //
 // Package dynamic holds Dynamic's rules once: a client for the API
-// (project settings, external-JWT sign-in, step-up) and a Validator that
-// checks a token exactly as Dynamic does. Package
+// (project settings, external-JWT sign-in, step-up, the admin check) and a
+// Validator that checks a token exactly as Dynamic does. After sign-in,
+// [github.com/extauth/extauth/dynamic/session] verifies Dynamic's session
+// tokens on your API and [github.com/extauth/extauth/dynamic/webhook]
+// receives its webhooks. Package
 // [github.com/extauth/extauth/dynamic/dynamictest] is a faithful local fake
 // of Dynamic for tests and offline use.
 //

@@ -1,16 +1,19 @@
 // Package jwks publishes RSA public keys as a JWK Set (RFC 7517), the
 // document a relying party such as Dynamic fetches from your jwksUrl to
-// verify the RS256 tokens your issuer signs.
+// verify the RS256 tokens your issuer signs, and owns the rules for such
+// keys (Key.Validate, ParseKey, Thumbprint).
 //
-// The shortest use serves one key:
+// The shortest use serves one key of package issuer:
 //
-//	h, err := jwks.NewHandler(jwks.Static(jwks.Key{ID: kid, Public: &priv.PublicKey}), nil)
-//	if err != nil { … }
-//	http.Handle("/.well-known/jwks.json", h)
+//	h, err := jwks.NewHandler(key, nil) // key is an *issuer.Key; a Ring works too
+//	if err != nil {
+//		return err
+//	}
+//	http.Handle("GET /.well-known/jwks.json", h)
 //
-// For rotation, pass a Source that reports key changes instead of Static
-// (issuer.Ring is one): the Handler re-marshals the set once per change and
-// swaps it in atomically.
+// A Source hands the Handler its keys and tells it when they change; the
+// Handler marshals the set once per change and swaps it in atomically.
+// Static serves public keys you hold as jwks.Key values.
 //
 // A Key holds only an *rsa.PublicKey, and the published members are exactly
 // kty, n, e, kid, use ("sig") and alg ("RS256"), in the reference demo's

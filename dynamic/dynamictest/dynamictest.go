@@ -7,24 +7,27 @@
 //	GET     settings                 project settings (security.externalAuth, security.auth.storage)
 //	GET     nonces?count=N           N (1..5) single-use nonces, 32 lower-case hex characters
 //	GET     nonce                    one nonce
-//	POST    externalAuth/signin      external-JWT sign-in → verifyResponse
+//	POST    externalAuth/signin      external-JWT sign-in → Dynamic's VerifyResponse
 //	POST    externalAuth/verify      step-up assertion → elevatedAccessToken
-//	GET     .well-known/jwks(.json)  the fake's own signing key
+//	GET     .well-known/jwks(.json)  the fake's own signing key (its session tokens')
 //	OPTIONS (any)                    CORS preflight
+//
+// and the admin route POST /environments/{environmentId}/externalJwt/check
+// (behind Config.APIToken).
 //
 // Sign-in really verifies the external JWT with [dynamic.Validator] against
 // the configured JWKS URL over HTTP (so an unreachable JWKS, an unknown kid,
 // a wrong iss ... fail as they would at Dynamic), and, unless the environment
 // is cookie-based, requires the x-dynamic-device-* headers and checks the
-// signature with [wire.VerifyDeviceSignature] over a nonce the fake issued
-// (or was seeded with), each nonce usable once. The external sub maps to a
-// stable Dynamic user id; the answer carries a Dynamic access token
-// (minifiedJwt) and jwt signed RS256 by the fake's own key.
+// device signature over a nonce the fake issued, each nonce usable once. The
+// external sub maps to a stable Dynamic user id; the answer carries a Dynamic
+// access token (minifiedJwt) and jwt signed RS256 by the fake's own key, in
+// Dynamic's shapes, which package session verifies. With Config.WebhookURL
+// set it posts signed user.created and user.session.created webhooks.
 //
 // # Choices where Dynamic's behaviour is unknown
 //
-// The reference (dynamic-api.md §8) leaves these open; the fake documents
-// what it does:
+// Dynamic does not document these; the fake does what follows:
 //
 //   - Every external-JWT failure answers 422 {"error": "<cause>", "code":
 //     "invalid_external_auth"}; the error text names the cause, e.g.

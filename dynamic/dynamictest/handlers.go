@@ -201,7 +201,7 @@ func notFound(w http.ResponseWriter) {
 }
 
 // settings answers the project settings document (shape of the recordings'
-// canned response; dynamic-api.md §6.2).
+// canned response).
 func (s *Server) settings(w http.ResponseWriter, cfg Config) {
 	ps := cfg.projectSettings()
 	ea := ps.ExternalAuth

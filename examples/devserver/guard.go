@@ -2,10 +2,10 @@ package main
 
 import (
 	"net"
-	"slices"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )

@@ -168,24 +168,29 @@ func (i *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 	return input + "." + tok.EncodeSegment(sig), nil
 }
 
+// check checks the claims a caller sets.
+func (c *Claims) check() error {
+	if err := checkSubject(c.Subject); err != nil {
+		return err
+	}
+	if c.Email != "" {
+		if err := checkEmail(c.Email); err != nil {
+			return err
+		}
+	}
+	if err := checkAudience("aud", c.Audience); err != nil {
+		return err
+	}
+	return checkExtra(c.Extra)
+}
+
 // claims checks c and builds the token's claims.
 func (i *Issuer) claims(c *Claims, now time.Time, maxTTL time.Duration) (jwt.MapClaims, error) {
 	ttl, err := i.ttl(c.TTL, maxTTL)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSubject(c.Subject); err != nil {
-		return nil, err
-	}
-	if c.Email != "" {
-		if err := checkEmail(c.Email); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkAudience("aud", c.Audience); err != nil {
-		return nil, err
-	}
-	if err := checkExtra(c.Extra); err != nil {
+	if err := c.check(); err != nil {
 		return nil, err
 	}
 	var jti [16]byte
@@ -198,11 +203,8 @@ func (i *Issuer) claims(c *Claims, now time.Time, maxTTL time.Duration) (jwt.Map
 	m["sub"] = c.Subject
 	m["iat"] = now.Unix()
 	m["exp"] = now.Add(ttl).Unix()
-	if !c.NotBefore.IsZero() {
-		if !c.NotBefore.Before(now.Add(ttl)) {
-			return nil, fmt.Errorf("%w: NotBefore %s is not before exp %s: the token would never be valid", ErrInvalidClaims, c.NotBefore.UTC().Format(time.RFC3339), now.Add(ttl).UTC().Format(time.RFC3339))
-		}
-		m["nbf"] = c.NotBefore.Unix()
+	if err := setNotBefore(m, c.NotBefore, now.Add(ttl)); err != nil {
+		return nil, err
 	}
 	m["jti"] = base64.RawURLEncoding.EncodeToString(jti[:])
 	aud := c.Audience
@@ -223,6 +225,18 @@ func (i *Issuer) claims(c *Claims, now time.Time, maxTTL time.Duration) (jwt.Map
 		m["emailVerified"] = c.EmailVerified == nil || *c.EmailVerified
 	}
 	return m, nil
+}
+
+// setNotBefore sets nbf when nbf is not zero; it must lie before exp.
+func setNotBefore(m jwt.MapClaims, nbf, exp time.Time) error {
+	if nbf.IsZero() {
+		return nil
+	}
+	if !nbf.Before(exp) {
+		return fmt.Errorf("%w: NotBefore %s is not before exp %s: the token would never be valid", ErrInvalidClaims, nbf.UTC().Format(time.RFC3339), exp.UTC().Format(time.RFC3339))
+	}
+	m["nbf"] = nbf.Unix()
+	return nil
 }
 
 // ttl picks the token's lifetime: the claim's, else the configured one,

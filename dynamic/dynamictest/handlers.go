@@ -85,6 +85,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, body
 	if ep != endpointSignIn && ep != endpointVerify && s.writeInjected(w, ep) {
 		return
 	}
+	s.handle(ep, w, r, cfg, body, bodyErr)
+}
+
+// handle runs the handler of ep.
+func (s *Server) handle(ep endpoint, w http.ResponseWriter, r *http.Request, cfg Config, body []byte, bodyErr error) {
 	switch ep {
 	case endpointSettings:
 		s.settings(w, cfg)

@@ -88,7 +88,7 @@ func scan(b []byte, names []string, header bool) error {
 		return trailing(b, i+1)
 	}
 	for {
-		name, next, err := readName(b, i)
+		name, end, err := member(b, i, names, header)
 		if err != nil {
 			return err
 		}
@@ -98,23 +98,6 @@ func scan(b []byte, names []string, header bool) error {
 			}
 		}
 		seen = append(seen, name)
-		if err := checkName(name, names, header); err != nil {
-			return err
-		}
-		i = skipSpace(b, next)
-		if i >= len(b) || b[i] != ':' {
-			return errMalformed
-		}
-		start := skipSpace(b, i+1)
-		end, err := skipValue(b, start)
-		if err != nil {
-			return err
-		}
-		if !header {
-			if err := checkDate(name, b[start:end]); err != nil {
-				return err
-			}
-		}
 		i = skipSpace(b, end)
 		switch {
 		case i < len(b) && b[i] == ',':
@@ -125,6 +108,33 @@ func scan(b []byte, names []string, header bool) error {
 			return errMalformed
 		}
 	}
+}
+
+// member reads the member at b[i] (name, colon, value), applies the name
+// and date rules, and returns the name and the index after the value.
+func member(b []byte, i int, names []string, header bool) ([]byte, int, error) {
+	name, next, err := readName(b, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkName(name, names, header); err != nil {
+		return nil, 0, err
+	}
+	i = skipSpace(b, next)
+	if i >= len(b) || b[i] != ':' {
+		return nil, 0, errMalformed
+	}
+	start := skipSpace(b, i+1)
+	end, err := skipValue(b, start)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !header {
+		if err := checkDate(name, b[start:end]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return name, end, nil
 }
 
 func trailing(b []byte, i int) error {
@@ -240,34 +250,48 @@ func skipValue(b []byte, i int) (int, error) {
 		end, _, err := stringEnd(b, i)
 		return end, err
 	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, _, err := stringEnd(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errMalformed
+		return skipNested(b, i)
 	}
 	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+	for j < len(b) && !isDelimiter(b[j]) {
 		j++
 	}
 	if j == i {
 		return 0, errMalformed
 	}
 	return j, nil
+}
+
+// isDelimiter reports whether c ends a number or literal.
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// skipNested returns the index after the object or array at b[i].
+func skipNested(b []byte, i int) (int, error) {
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			end, _, err := stringEnd(b, j)
+			if err != nil {
+				return 0, err
+			}
+			j = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1, nil
+			}
+		}
+	}
+	return 0, errMalformed
 }
 
 func quote(s string) string {

@@ -6,10 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"slices"
 	"testing"
 	"time"
 
+	"github.com/extauth/extauth/internal/pairbench"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -105,49 +105,12 @@ func BenchmarkGolangJWT(b *testing.B) {
 	}
 }
 
-// pairRatio alternates floor and fn (in alternating order) and reports
-// name/floor: the median of the per-pair ratios of their wall-clock times,
-// plus the ratio of the totals and both mean per-op times. Pairing and the
-// median keep the ratio steady even when other processes compete for the
-// cores.
-func pairRatio(b *testing.B, name string, floor, fn func()) {
-	var floorTotal, fnTotal time.Duration
-	var ratios []float64
-	for n := 0; b.Loop(); n++ {
-		first, second := floor, fn
-		if n%2 == 1 {
-			first, second = fn, floor
-		}
-		t0 := time.Now()
-		first()
-		t1 := time.Now()
-		second()
-		t2 := time.Now()
-		f, g := t1.Sub(t0), t2.Sub(t1)
-		if n%2 == 1 {
-			f, g = g, f
-		}
-		floorTotal += f
-		fnTotal += g
-		if f > 0 {
-			ratios = append(ratios, float64(g)/float64(f))
-		}
-	}
-	slices.Sort(ratios)
-	if len(ratios) > 0 {
-		b.ReportMetric(ratios[len(ratios)/2], name+"/floor")
-	}
-	b.ReportMetric(float64(fnTotal)/float64(floorTotal), name+"/floor-total")
-	b.ReportMetric(float64(floorTotal.Nanoseconds())/float64(b.N), "floor-ns/op")
-	b.ReportMetric(float64(fnTotal.Nanoseconds())/float64(b.N), name+"-ns/op")
-}
-
 // BenchmarkIssueRatio reports Issue's CPU time relative to the floor,
 // measured pairwise in one loop (see pairRatio). Target: issue/floor <= 1.03.
 func BenchmarkIssueRatio(b *testing.B) {
 	iss, priv, claims, input := benchSetup(b)
 	ctx := context.Background()
-	pairRatio(b, "issue", func() { floorSign(b, priv, input) }, func() {
+	pairbench.Ratio(b, "issue", func() { floorSign(b, priv, input) }, func() {
 		if _, err := iss.Issue(ctx, claims); err != nil {
 			b.Fatal(err)
 		}
@@ -157,5 +120,5 @@ func BenchmarkIssueRatio(b *testing.B) {
 // BenchmarkGolangJWTRatio is the same measurement for golang-jwt.
 func BenchmarkGolangJWTRatio(b *testing.B) {
 	_, priv, _, input := benchSetup(b)
-	pairRatio(b, "golangjwt", func() { floorSign(b, priv, input) }, func() { golangJWTSign(b, priv) })
+	pairbench.Ratio(b, "golangjwt", func() { floorSign(b, priv, input) }, func() { golangJWTSign(b, priv) })
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/extauth/extauth/dynamic/dynamictest"
+	"github.com/extauth/extauth/internal/pairbench"
 )
 
 var separate = flag.Bool("session.separate", false, "BenchmarkVerifyRatio: time Verify and its floor in separate sub-benchmarks")
@@ -77,27 +78,5 @@ func BenchmarkVerifyRatio(b *testing.B) {
 		})
 		return
 	}
-	var ratios []float64
-	for n := 0; b.Loop(); n++ {
-		first, second := floor, verify
-		if n%2 == 1 {
-			first, second = verify, floor
-		}
-		t0 := time.Now()
-		first()
-		t1 := time.Now()
-		second()
-		t2 := time.Now()
-		f, g := t1.Sub(t0), t2.Sub(t1)
-		if n%2 == 1 {
-			f, g = g, f
-		}
-		if f > 0 {
-			ratios = append(ratios, float64(g)/float64(f))
-		}
-	}
-	slices.Sort(ratios)
-	if len(ratios) > 0 {
-		b.ReportMetric(ratios[len(ratios)/2], "verify/floor")
-	}
+	pairbench.Ratio(b, "verify", floor, verify)
 }

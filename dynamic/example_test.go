@@ -38,6 +38,7 @@ func startExampleDynamic(signinStatus int, signinBody string) *httptest.Server {
 		"jwksUrl":"https://auth.example.com/.well-known/jwks.json","cookieName":null,"assumeEmailVerified":false}}}`))
 	mux.HandleFunc("GET "+prefix+"/nonces", answer(200, `{"nonces":["n1","n2","n3","n4","n5"]}`))
 	mux.HandleFunc("POST "+prefix+"/externalAuth/signin", answer(signinStatus, signinBody))
+	mux.HandleFunc("POST /api/v0/environments/"+exampleEnvID+"/externalJwt/check", answer(200, `{"valid":false,"errors":["iss mismatch"]}`))
 	return httptest.NewServer(mux)
 }
 
@@ -157,4 +158,27 @@ func ExampleNewClient_stableDevice() {
 	// Output:
 	// <nil>
 	// true
+}
+
+// Dynamic's admin API checks a token against the saved settings, as the
+// dashboard's "Check JWT" does. The API token is a secret: it is sent as
+// that call's bearer token only, never logged.
+func ExampleClient_CheckExternalJWT() {
+	srv := startExampleDynamic(200, exampleSigninOK)
+	defer srv.Close()
+
+	c, err := dynamic.NewClient(dynamic.Config{
+		EnvironmentID: exampleEnvID,
+		BaseURL:       srv.URL + "/api/v0",
+		APIToken:      "dyn_example_api_token", // os.Getenv("DYNAMIC_API_TOKEN")
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	problems, err := c.CheckExternalJWT(context.Background(), exampleExternalJWT)
+	if err != nil {
+		log.Fatal(err) // the call failed (e.g. ErrUnauthorized), not the JWT
+	}
+	fmt.Println(problems)
+	// Output: [iss mismatch]
 }

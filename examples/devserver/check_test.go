@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -132,5 +135,25 @@ func TestCheckRemote(t *testing.T) {
 	code, out, _ = runCmd(t, cfg.Dir, map[string]string{"DYNAMIC_API_TOKEN": apiToken}, args...)
 	if code != 1 || !strings.Contains(out, "Dynamic refuses a fresh token: external JWT refused: iss mismatch") {
 		t.Errorf("iss differs: exit %d\n%s", code, out)
+	}
+}
+
+// TestCheckLeakyJWKS (issue 9.9): a JWKS that publishes private members
+// fails check loudly.
+func TestCheckLeakyJWKS(t *testing.T) {
+	cfg := testConfig(t)
+	var m map[string]any
+	if err := json.Unmarshal(testKeyJSON(), &m); err != nil {
+		t.Fatal(err)
+	}
+	leaky, _ := json.Marshal(map[string]any{"keys": []any{m}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(leaky) }))
+	defer srv.Close()
+	code, out, _ := runCmd(t, cfg.Dir, nil, "check", "-jwks-url", srv.URL, "-allow-loopback")
+	if code != 1 || checkLines(t, out)["JWKS reachable"] != "FAIL" || !strings.Contains(out, `publishes the private member "d"`) {
+		t.Errorf("leaky JWKS: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, m["d"].(string)) {
+		t.Error("check printed the private member")
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -522,7 +524,8 @@ func TestRealEnvironment(t *testing.T) {
 		t.Errorf("start-up comparison not logged:\n%s", ts.logs)
 	}
 	status, _, body := ts.do(t, "GET", "/", "", "")
-	if status != 200 || strings.Contains(string(body), "local-dynamic-badge") || !strings.Contains(string(body), `id="jwt-section-toggle"`) {
+	if status != 200 || strings.Contains(string(body), "local-dynamic-badge") || !strings.Contains(string(body), `id="jwt-section-toggle"`) ||
+		!strings.Contains(string(body), `id="dynamic-environment"`) || !strings.Contains(strings.ToLower(string(body)), fake.EnvironmentID()) {
 		t.Errorf("home: %d\n%s", status, body)
 	}
 	status, _, body = ts.do(t, "POST", signInPath, "application/json", `{"sub":"real-user"}`)
@@ -592,5 +595,49 @@ func TestAPIMe(t *testing.T) {
 	}
 	if status, _, _ := ts.do(t, "GET", mePath, "", "", "Authorization", "Bearer "+token+"x"); status != http.StatusUnauthorized {
 		t.Errorf("tampered bearer: %d", status)
+	}
+}
+
+// TestPerRequestLogsAtDebug (issue 12.6): at the default level a request
+// writes no log line; a server failure would be a warning.
+func TestPerRequestLogsAtDebug(t *testing.T) {
+	cfg := testConfig(t)
+	logs := &syncBuffer{}
+	a, err := newApp(cfg, newLogger(logs, slog.LevelInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	if err := a.attach(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	for range 20 {
+		resp, err := http.Get(srv.URL + jwksPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if strings.Contains(logs.String(), "msg=request") {
+		t.Errorf("per-request lines at info:\n%s", logs)
+	}
+}
+
+// TestLocalIssuerNote (issue 12.9): with -local-issuer set to another
+// value the setup panel says sign-in will fail, instead of that it works.
+func TestLocalIssuerNote(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.LocalIssuer = "https://other.example"
+	ts := startApp(t, cfg)
+	_, _, body := ts.do(t, "GET", generatorPath, "", "")
+	if !strings.Contains(string(body), "started with <code>-local-issuer</code>") || strings.Contains(string(body), "so sign-in works") {
+		t.Errorf("setup panel note:\n%s", body)
+	}
+	ts2 := startApp(t, testConfig(t))
+	_, _, body = ts2.do(t, "GET", generatorPath, "", "")
+	if !strings.Contains(string(body), "so sign-in works") {
+		t.Errorf("default setup panel note:\n%s", body)
 	}
 }

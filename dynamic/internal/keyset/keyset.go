@@ -68,9 +68,10 @@ type Options struct {
 
 // Set is a remote JWK Set. It is safe for concurrent use.
 type Set struct {
-	opts   Options
-	client jwkset.Storage // the fetched set, refreshed on an unknown kid
-	cached jwkset.Storage // the fetched set, read without refreshing
+	opts    Options
+	client  jwkset.Storage // the fetched set, refreshed on an unknown kid
+	cached  jwkset.Storage // the fetched set, read without refreshing
+	limiter *rate.Limiter  // jwkset's limiter of unknown-kid refreshes
 	cancel context.CancelFunc
 	once   sync.Once
 
@@ -95,14 +96,15 @@ func New(ctx context.Context, opts Options) (*Set, error) {
 		RefreshInterval:     opts.Refresh,
 	})
 	if err == nil {
-		// One limiter for unknown-kid refreshes, jwkset's own. It waits at
-		// most a millisecond: while the limit is in force a token with an
+		// One limiter for unknown-kid refreshes, jwkset's own; Keyfunc
+		// peeks at it so that, while the limit is in force, a token with an
 		// unknown kid fails at once rather than holding its request.
+		s.limiter = rate.NewLimiter(rate.Every(opts.UnknownKID), 1)
 		s.client, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
 			HTTPURLs:          map[string]jwkset.Storage{opts.URL: store},
 			PrioritizeHTTP:    true, // look in the fetched set first, not the empty given one
-			RateLimitWaitMax:  time.Millisecond,
-			RefreshUnknownKID: rate.NewLimiter(rate.Every(opts.UnknownKID), 1),
+			RateLimitWaitMax:  hc.Timeout,
+			RefreshUnknownKID: s.limiter,
 		})
 	}
 	if stopped := stop(); err != nil || !stopped {
@@ -264,7 +266,13 @@ func (s *Set) Keyfunc(ctx context.Context) jwt.Keyfunc {
 		case !hasKID:
 			return s.kidless(ctx)
 		}
-		jwk, err := s.client.KeyRead(ctx, kid)
+		jwk, err := s.cached.KeyRead(ctx, kid)
+		if errors.Is(err, jwkset.ErrKeyNotFound) {
+			if s.limiter.Tokens() < 1 {
+				return nil, fail(ErrUnknownKey, "unknown kid: kid %q is not in the JWK Set at %s (refreshed at most every %s; retry later)", Clip(kid), s.opts.URL, s.opts.UnknownKID)
+			}
+			jwk, err = s.client.KeyRead(ctx, kid) // refreshes the set
+		}
 		if err != nil {
 			return nil, s.lookupError(ctx, kid, err)
 		}

@@ -72,8 +72,8 @@ type Set struct {
 	client  jwkset.Storage // the fetched set, refreshed on an unknown kid
 	cached  jwkset.Storage // the fetched set, read without refreshing
 	limiter *rate.Limiter  // jwkset's limiter of unknown-kid refreshes
-	cancel context.CancelFunc
-	once   sync.Once
+	cancel  context.CancelFunc
+	once    sync.Once
 
 	// lastRefreshErr is the outcome of the most recent fetch: nil after a
 	// fetch started (and stays nil if it succeeds), the error otherwise.

@@ -469,3 +469,42 @@ func TestIssueAcrossRotationOverHTTP(t *testing.T) {
 	}
 	verifyAt(next)
 }
+
+// hangingSigner stands for a KMS or HSM that does not answer.
+type hangingSigner struct {
+	*kmsSigner
+	release chan struct{}
+}
+
+func (s hangingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	<-s.release
+	return nil, errors.New("released")
+}
+
+// TestIssueHangingSigner: a signer that hangs costs Issue no more than its
+// context allows, and the error says so (context.DeadlineExceeded); one
+// that fails returns its error.
+func TestIssueHangingSigner(t *testing.T) {
+	hs := hangingSigner{kmsSigner: &kmsSigner{priv: testKeys(t)[1].priv}, release: make(chan struct{})}
+	defer close(hs.release)
+	key, err := NewKey(hs, "hsm-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newTestIssuer(t, Config{Keys: key})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = iss.Issue(ctx, Claims{Subject: "u"})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `key "hsm-1"`) {
+		t.Errorf("err = %v, want context.DeadlineExceeded naming the key", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Issue returned after %v", d)
+	}
+	failing, _ := NewKey(badSigner{kmsSigner: &kmsSigner{priv: testKeys(t)[1].priv}, err: errors.New("HSM session closed")}, "hsm-2")
+	iss2 := newTestIssuer(t, Config{Keys: failing})
+	if _, err := iss2.Issue(context.Background(), Claims{Subject: "u"}); err == nil || !strings.Contains(err.Error(), "HSM session closed") {
+		t.Errorf("failing signer: %v", err)
+	}
+}

@@ -72,6 +72,7 @@ type Set struct {
 	client  jwkset.Storage // the fetched set, refreshed on an unknown kid
 	cached  jwkset.Storage // the fetched set, read without refreshing
 	limiter *rate.Limiter  // jwkset's limiter of unknown-kid refreshes
+	checked sync.Map       // kid → the *rsa.PublicKey rs256Key accepted for it
 	cancel  context.CancelFunc
 	once    sync.Once
 
@@ -276,10 +277,21 @@ func (s *Set) Keyfunc(ctx context.Context) jwt.Keyfunc {
 		if err != nil {
 			return nil, s.lookupError(ctx, kid, err)
 		}
+		key := jwk.Key()
+		// A key is checked once per fetched JWK, not per token: jwkset
+		// keeps the same *rsa.PublicKey until a refresh replaces it.
+		if pub, ok := key.(*rsa.PublicKey); ok {
+			if p, seen := s.checked.Load(kid); seen && p == pub {
+				return pub, nil
+			}
+		}
 		if err := rs256Key(jwk, kid); err != nil {
 			return nil, fail(jwt.ErrTokenUnverifiable, "the JWK for kid %q cannot verify this token: %v", Clip(kid), err)
 		}
-		return jwk.Key(), nil
+		if pub, ok := key.(*rsa.PublicKey); ok {
+			s.checked.Store(kid, pub) // one entry per kid the set has published
+		}
+		return key, nil
 	}
 }
 

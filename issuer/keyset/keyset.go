@@ -54,6 +54,8 @@ type Config struct {
 	// skew. Zero means one minute.
 	Leeway time.Duration
 	// Refresh is how often the store is re-read. Zero means 30 seconds.
+	// A background re-read (which may generate and store a key) may take
+	// up to Refresh or 30 seconds, whichever is longer.
 	Refresh time.Duration
 	// StaleAfter is how long the store may be unreachable before Err
 	// reports it (the set keeps serving meanwhile). Zero means 10 minutes.
@@ -163,7 +165,9 @@ func (s *Set) loop() {
 			return
 		case <-time.After(wait):
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Refresh)
+		// Not Refresh alone: a short Refresh must still leave time to
+		// generate a key and store it.
+		ctx, cancel := context.WithTimeout(context.Background(), max(s.cfg.Refresh, 30*time.Second))
 		if err := s.sync(ctx); err != nil {
 			s.cfg.Logger.Warn("keyset: the store is unreachable; still serving the last good key set", "err", err.Error())
 		}

@@ -430,3 +430,39 @@ func TestBackgroundRefresh(t *testing.T) {
 		t.Fatal("b did not pick up the stored change")
 	}
 }
+
+// TestBackgroundRotationOutlastsRefresh: a background re-read that
+// generates a key may take longer than Refresh (a slow HSM, a 4096-bit
+// key) and still stores it.
+func TestBackgroundRotationOutlastsRefresh(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	pool := newKeyPool(t, 3)
+	cfg := testConfig(&MemoryStore{}, c, pool)
+	cfg.Refresh = 5 * time.Millisecond
+	slow := cfg.NewKey
+	cfg.NewKey = func(ctx context.Context) (*issuer.Key, string, error) {
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		}
+		return slow(ctx)
+	}
+	s := newSet(t, cfg)
+	first := signingKID(t, s)
+	c.add(11 * time.Hour) // past the rotation: a key is due and signs after the lead
+	deadline := time.Now().Add(5 * time.Second)
+	for len(kids(s)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no rotation key stored in 5 s: publishing %v", kids(s))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.add(2 * time.Hour)
+	for signingKID(t, s) == first {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotation key never signs")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -325,6 +325,37 @@ func TestValidatorRefreshOnUnknownKID(t *testing.T) {
 	}
 }
 
+// TestValidatorConcurrentUnknownKID: at a rotation, many tokens with the
+// new kid arrive at once. The first triggers the refresh; the others wait
+// for it rather than failing while it is in flight.
+func TestValidatorConcurrentUnknownKID(t *testing.T) {
+	k1, k2 := rsaKey(t), rsaKey(t)
+	j := newTestJWKS(t)
+	j.set("k1", &k1.PublicKey)
+	v := newTestValidator(t, j, func(c *ValidatorConfig) { c.UnknownKIDRefreshInterval = time.Hour })
+	j.set("k2", &k2.PublicKey)
+	j.mu.Lock() // hold the refresh until every goroutine is waiting for it
+	tok := sign(t, k2, jwt.SigningMethodRS256, "k2", baseClaims())
+	const n = 16
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := v.Validate(context.Background(), tok)
+			errs <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	j.mu.Unlock()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("a token of the new kid failed during the refresh: %v", err)
+		}
+	}
+	if got := j.hits.Load(); got != 2 {
+		t.Errorf("JWKS fetched %d times, want 2 (one refresh for all)", got)
+	}
+}
+
 func TestValidatorJWKSUnreachable(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closedURL := closed.URL + "/jwks"

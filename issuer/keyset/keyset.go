@@ -72,7 +72,9 @@ type Config struct {
 	// Open resolves a record's Ref (a key in an HSM or KMS). Required when
 	// NewKey returns refs.
 	Open func(ctx context.Context, ref, kid string) (*issuer.Key, error)
-	// Logger receives a warning when the store is unreachable and an info
+	// Logger receives a warning when the store becomes unreachable (then
+	// at most one a minute while it stays so), an info line when it is
+	// back, and an info
 	// line per rotation (kids only, never key material). Nil discards.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
@@ -155,6 +157,8 @@ func withDefaults(cfg Config) Config {
 // at each scheduled transition in between.
 func (s *Set) loop() {
 	defer close(s.done)
+	var down time.Time // when the store became unreachable; zero while it answers
+	var warned time.Time
 	for {
 		wait := s.cfg.Refresh
 		if next := s.nextTransition(); !next.IsZero() {
@@ -168,10 +172,20 @@ func (s *Set) loop() {
 		// Not Refresh alone: a short Refresh must still leave time to
 		// generate a key and store it.
 		ctx, cancel := context.WithTimeout(context.Background(), max(s.cfg.Refresh, 30*time.Second))
-		if err := s.sync(ctx); err != nil {
-			s.cfg.Logger.Warn("keyset: the store is unreachable; still serving the last good key set", "err", err.Error())
-		}
+		err := s.sync(ctx)
 		cancel()
+		now := time.Now()
+		switch {
+		case err != nil && (down.IsZero() || now.Sub(warned) >= time.Minute):
+			if down.IsZero() {
+				down = now
+			}
+			warned = now
+			s.cfg.Logger.Warn("keyset: the store is unreachable; still serving the last good key set", "err", err.Error(), "since", down)
+		case err == nil && !down.IsZero():
+			s.cfg.Logger.Info("keyset: the store answers again", "unreachable_for", now.Sub(down).Round(time.Millisecond).String())
+			down = time.Time{}
+		}
 	}
 }
 
@@ -271,7 +285,11 @@ func (s *Set) propose(ctx context.Context, doc *Document, next func(Record) *Doc
 	if err := s.cfg.Store.Swap(ctx, doc.Version, nd); err != nil {
 		return err
 	}
-	s.cfg.Logger.Info("keyset: new key proposed and stored", "kid", rec.KID, "publish_at", rec.PublishAt, "sign_at", rec.SignAt, "version", nd.Version)
+	for _, r := range nd.Keys {
+		if r.KID == rec.KID {
+			s.cfg.Logger.Info("keyset: new key proposed and stored", "kid", r.KID, "publish_at", r.PublishAt, "sign_at", r.SignAt, "version", nd.Version)
+		}
+	}
 	return nil
 }
 

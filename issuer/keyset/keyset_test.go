@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -466,3 +467,42 @@ func TestBackgroundRotationOutlastsRefresh(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestOutageLogsOnce: a store down for many refreshes is logged once when
+// it goes down and once when it is back, not once per refresh.
+func TestOutageLogsOnce(t *testing.T) {
+	store := &flakyStore{Store: &MemoryStore{}}
+	c := &clock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	var logs syncBuffer
+	cfg := testConfig(store, c, newKeyPool(t, 2))
+	cfg.Refresh = 2 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	newSet(t, cfg)
+	store.setDown(true)
+	time.Sleep(100 * time.Millisecond) // about 50 failed refreshes
+	store.setDown(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "answers again") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "store is unreachable"); n != 1 {
+		t.Errorf("%d warnings for one outage, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "answers again"); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -72,6 +72,11 @@ type Set struct {
 	client  jwkset.Storage // the fetched set, refreshed on an unknown kid
 	cached  jwkset.Storage // the fetched set, read without refreshing
 	limiter *rate.Limiter  // jwkset's limiter of unknown-kid refreshes
+	// refreshing is held (a one-slot semaphore) during an unknown-kid
+	// refresh: tokens of a new kid arriving together wait for the one
+	// refresh, then read the refreshed set, rather than failing on the
+	// spent rate limit while it is in flight.
+	refreshing chan struct{}
 	checked sync.Map       // kid → the *rsa.PublicKey rs256Key accepted for it
 	cancel  context.CancelFunc
 	once    sync.Once
@@ -85,7 +90,7 @@ type Set struct {
 // *Error of kind ErrUnreachable). ctx bounds the first fetch only; Close
 // stops the background refresh.
 func New(ctx context.Context, opts Options) (*Set, error) {
-	s := &Set{opts: opts}
+	s := &Set{opts: opts, refreshing: make(chan struct{}, 1)}
 	hc := s.httpClient()
 	life, cancel := context.WithCancel(context.Background())
 	stop := context.AfterFunc(ctx, cancel)
@@ -269,10 +274,7 @@ func (s *Set) Keyfunc(ctx context.Context) jwt.Keyfunc {
 		}
 		jwk, err := s.cached.KeyRead(ctx, kid)
 		if errors.Is(err, jwkset.ErrKeyNotFound) {
-			if s.limiter.Tokens() < 1 {
-				return nil, fail(ErrUnknownKey, "unknown kid: kid %q is not in the JWK Set at %s (refreshed at most every %s; retry later)", Clip(kid), s.opts.URL, s.opts.UnknownKID)
-			}
-			jwk, err = s.client.KeyRead(ctx, kid) // refreshes the set
+			jwk, err = s.refreshFor(ctx, kid)
 		}
 		if err != nil {
 			return nil, s.lookupError(ctx, kid, err)
@@ -293,6 +295,25 @@ func (s *Set) Keyfunc(ctx context.Context) jwt.Keyfunc {
 		}
 		return key, nil
 	}
+}
+
+// refreshFor looks kid up after a refresh of the set: its own, when the
+// rate limit allows one, or the one in flight when it started.
+func (s *Set) refreshFor(ctx context.Context, kid string) (jwkset.JWK, error) {
+	select {
+	case s.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return jwkset.JWK{}, fail(ErrUnreachable, "JWKS unreachable: waiting for the refresh of %s: %v", s.opts.URL, ctx.Err())
+	}
+	defer func() { <-s.refreshing }()
+	// A refresh that finished while we waited may have brought the kid.
+	if jwk, err := s.cached.KeyRead(ctx, kid); err == nil {
+		return jwk, nil
+	}
+	if s.limiter.Tokens() < 1 {
+		return jwkset.JWK{}, fail(ErrUnknownKey, "unknown kid: kid %q is not in the JWK Set at %s (refreshed at most every %s; retry later)", Clip(kid), s.opts.URL, s.opts.UnknownKID)
+	}
+	return s.client.KeyRead(ctx, kid) // refreshes the set
 }
 
 // lookupError explains why no key was found for kid.

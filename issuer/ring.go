@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/extauth/extauth/issuer/internal/keystate"
 	"github.com/extauth/extauth/jwks"
 )
 
@@ -58,25 +59,34 @@ const defaultRingLeeway = time.Minute
 // staged key before it signs.
 //
 // A Ring is safe for concurrent use.
+//
+// A Ring is the in-process case of the model issuer/keyset shares between
+// replicas: each key carries the times that decide its state (published
+// from, signing from, retired after), and the published set and the
+// signing key are derived from those times and the clock by the same rules.
+// Stage, Rotate and Prune set the times now instead of on a schedule.
 type Ring struct {
 	maxTTL time.Duration
 	leeway time.Duration
 	now    func() time.Time
-	active atomic.Pointer[Key]
+	active atomic.Pointer[Key] // the signer under the rules, cached for Issue
 
 	mu      sync.Mutex
-	staged  *Key
-	retired []retiredKey // oldest first
+	keys    []ringKey // oldest first
 	subs    map[uint64]func([]jwks.Key)
 	nextSub uint64
 	timer   *time.Timer
 	closed  bool
 }
 
-type retiredKey struct {
-	key   *Key
-	until time.Time // published until then: rotation time + MaxTTL + leeway
+// ringKey is a key and its times: the staged key has no SignAt yet; a
+// retired key's RetireAt is its successor's SignAt + MaxTTL + leeway.
+type ringKey struct {
+	key *Key
+	keystate.Times
 }
+
+func (r *Ring) timesAt(i int) keystate.Times { return r.keys[i].Times }
 
 // NewRing returns a Ring whose active key is active. opts may be nil.
 func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
@@ -103,6 +113,8 @@ func NewRing(active *Key, opts *RingOptions) (*Ring, error) {
 		o.Now = time.Now
 	}
 	r := &Ring{maxTTL: o.MaxTTL, leeway: o.Leeway, now: o.Now, subs: make(map[uint64]func([]jwks.Key))}
+	now := o.Now()
+	r.keys = []ringKey{{key: active, Times: keystate.Times{PublishAt: now, SignAt: now}}}
 	r.active.Store(active)
 	return r, nil
 }
@@ -124,11 +136,25 @@ func (r *Ring) SigningKey(context.Context) (*Key, time.Duration, error) {
 // activeKey returns the key that signs new tokens (nil for a zero Ring).
 func (r *Ring) activeKey() *Key { return r.active.Load() }
 
+// stagedLocked returns the index of the staged key (published, no SignAt),
+// or -1.
+func (r *Ring) stagedLocked() int {
+	for i, k := range r.keys {
+		if k.SignAt.IsZero() {
+			return i
+		}
+	}
+	return -1
+}
+
 // stagedKey returns the staged key, or nil.
 func (r *Ring) stagedKey() *Key {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.staged
+	if i := r.stagedLocked(); i >= 0 {
+		return r.keys[i].key
+	}
+	return nil
 }
 
 // Stage publishes next as the key that the following Rotate will make
@@ -148,12 +174,16 @@ func (r *Ring) Stage(next *Key) error {
 	if next.id == active.id {
 		return fmt.Errorf("issuer: Stage: kid %q is the active key's: generate a new key (or give it another kid)", next.id)
 	}
-	for _, k := range r.retired {
-		if k.key.id == next.id {
+	staged := r.stagedLocked()
+	for i, k := range r.keys {
+		if i != staged && k.key.id == next.id {
 			return fmt.Errorf("issuer: Stage: kid %q belongs to a retired key still published: use a new kid", next.id)
 		}
 	}
-	r.staged = next
+	if staged >= 0 {
+		r.keys = append(r.keys[:staged], r.keys[staged+1:]...)
+	}
+	r.keys = append(r.keys, ringKey{key: next, Times: keystate.Times{PublishAt: r.now()}})
 	r.notifyLocked()
 	return nil
 }
@@ -164,15 +194,21 @@ func (r *Ring) Stage(next *Key) error {
 func (r *Ring) Rotate() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.staged == nil {
+	staged := r.stagedLocked()
+	if staged < 0 {
 		return ErrNoStagedKey
 	}
 	old := r.active.Load()
 	// Swap first, then read the clock: an Issue that still got the old key
-	// read its clock before this swap, so its tokens expire by until.
-	r.active.Store(r.staged)
-	r.retired = append(r.retired, retiredKey{key: old, until: r.now().Add(r.maxTTL + r.leeway)})
-	r.staged = nil
+	// read its clock before this swap, so its tokens expire by RetireAt.
+	r.active.Store(r.keys[staged].key)
+	now := r.now()
+	r.keys[staged].SignAt = now
+	for i := range r.keys {
+		if r.keys[i].key == old {
+			r.keys[i].RetireAt = now.Add(r.maxTTL + r.leeway)
+		}
+	}
 	r.notifyLocked()
 	r.scheduleLocked()
 	return nil
@@ -187,15 +223,15 @@ func (r *Ring) Prune() {
 		return
 	}
 	now := r.now()
-	kept := r.retired[:0]
-	for _, k := range r.retired {
-		if now.Before(k.until) {
+	kept := r.keys[:0]
+	for _, k := range r.keys {
+		if k.RetireAt.IsZero() || k.Published(now) {
 			kept = append(kept, k)
 		}
 	}
-	changed := len(kept) != len(r.retired)
-	clear(r.retired[len(kept):])
-	r.retired = kept
+	changed := len(kept) != len(r.keys)
+	clear(r.keys[len(kept):])
+	r.keys = kept
 	if changed {
 		r.notifyLocked()
 	}
@@ -214,22 +250,19 @@ func (r *Ring) Close() {
 	}
 }
 
-// scheduleLocked (re)arms the prune timer for the earliest retention end.
+// scheduleLocked (re)arms the prune timer for the next retirement.
 func (r *Ring) scheduleLocked() {
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	if r.closed || len(r.retired) == 0 {
+	if r.closed {
 		return
 	}
-	earliest := r.retired[0].until
-	for _, k := range r.retired[1:] {
-		if k.until.Before(earliest) {
-			earliest = k.until
-		}
+	now := r.now()
+	if next := keystate.Next(len(r.keys), r.timesAt, now); !next.IsZero() {
+		r.timer = time.AfterFunc(next.Sub(now), r.Prune)
 	}
-	r.timer = time.AfterFunc(max(earliest.Sub(r.now()), 0), r.Prune)
 }
 
 // publicKeys returns the published keys: the active key, the staged key
@@ -240,16 +273,18 @@ func (r *Ring) publicKeys() []jwks.Key {
 	return r.publicLocked()
 }
 
+// publicLocked lists the keys not pruned yet: Prune, on its timer, drops
+// a retired key when the rules unpublish it.
 func (r *Ring) publicLocked() []jwks.Key {
-	keys := make([]jwks.Key, 0, 2+len(r.retired))
-	if a := r.active.Load(); a != nil { // nil only in a zero Ring
-		keys = append(keys, a.Public())
+	keys := make([]jwks.Key, 0, len(r.keys))
+	active := r.active.Load()
+	if active != nil { // nil only in a zero Ring
+		keys = append(keys, active.Public())
 	}
-	if r.staged != nil {
-		keys = append(keys, r.staged.Public())
-	}
-	for i := len(r.retired) - 1; i >= 0; i-- {
-		keys = append(keys, r.retired[i].key.Public())
+	for i := len(r.keys) - 1; i >= 0; i-- {
+		if r.keys[i].key != active {
+			keys = append(keys, r.keys[i].key.Public())
+		}
 	}
 	return keys
 }

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/extauth/extauth/issuer/internal/keystate"
 	"github.com/extauth/extauth/jwks"
 )
 
@@ -378,5 +380,59 @@ func TestRetiredKeyOutlivesLeeway(t *testing.T) {
 		if got := kids(ring.publicKeys()); got != tc.want {
 			t.Errorf("at exp+%v: published %s, want %s (token %.20s…)", tc.at.Sub(exp), got, tc.want, tok)
 		}
+	}
+}
+
+// TestRingFollowsTheRules: at every step of Stage, Rotate and Prune the
+// ring's signing key and published keys are what the rules of the shared
+// model (internal/keystate, which issuer/keyset applies too) derive from
+// the keys' times and the clock.
+func TestRingFollowsTheRules(t *testing.T) {
+	keys := testKeys(t)
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	r, err := NewRing(keys[0], &RingOptions{MaxTTL: time.Hour, Leeway: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	check := func(step string) {
+		t.Helper()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		i := keystate.Signer(len(r.keys), r.timesAt, now)
+		if i < 0 || r.keys[i].key != r.active.Load() {
+			t.Errorf("%s: the ring signs with %s, the rules say index %d", step, r.active.Load().ID(), i)
+		}
+		var want []string
+		for _, k := range r.keys {
+			if k.Published(now) {
+				want = append(want, k.key.ID())
+			}
+		}
+		var got []string
+		for _, k := range r.publicLocked() {
+			got = append(got, k.ID)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: the ring publishes %v, the rules %v", step, got, want)
+		}
+	}
+	check("new")
+	for i := 1; i < 3; i++ {
+		now = now.Add(10 * time.Minute)
+		if err := r.Stage(keys[i]); err != nil {
+			t.Fatal(err)
+		}
+		check("stage")
+		now = now.Add(10 * time.Minute)
+		if err := r.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		check("rotate")
+		now = now.Add(2 * time.Hour) // past the retired key's MaxTTL + leeway
+		r.Prune()
+		check("prune")
 	}
 }

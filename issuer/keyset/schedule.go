@@ -3,6 +3,8 @@ package keyset
 import (
 	"slices"
 	"time"
+
+	"github.com/extauth/extauth/issuer/internal/keystate"
 )
 
 // Document is the stored key set: every replica derives, from the same
@@ -40,47 +42,33 @@ type Record struct {
 	Ref string `json:"ref,omitempty"`
 }
 
-// publishedAt reports whether r is published at t.
-func (r *Record) publishedAt(t time.Time) bool {
-	return !t.Before(r.PublishAt) && (r.RetireAt.IsZero() || t.Before(r.RetireAt))
+// times are the record's instants in the rule set keystate applies (the
+// same one issuer.Ring uses).
+func (r *Record) times() keystate.Times {
+	return keystate.Times{PublishAt: r.PublishAt, SignAt: r.SignAt, RetireAt: r.RetireAt}
 }
 
 // published returns the records published at t, newest first.
 func published(doc *Document, t time.Time) []Record {
 	var out []Record
 	for i := len(doc.Keys) - 1; i >= 0; i-- {
-		if doc.Keys[i].publishedAt(t) {
+		if doc.Keys[i].times().Published(t) {
 			out = append(out, doc.Keys[i])
 		}
 	}
 	return out
 }
 
-// signer returns the index of the record that signs at t: the published
-// record with the latest SignAt not after t; -1 when there is none.
+// signer returns the index of the record that signs at t; -1 when there
+// is none.
 func signer(doc *Document, t time.Time) int {
-	best := -1
-	for i := range doc.Keys {
-		r := &doc.Keys[i]
-		if r.publishedAt(t) && !t.Before(r.SignAt) && (best < 0 || r.SignAt.After(doc.Keys[best].SignAt)) {
-			best = i
-		}
-	}
-	return best
+	return keystate.Signer(len(doc.Keys), func(i int) keystate.Times { return doc.Keys[i].times() }, t)
 }
 
 // nextTransition is the earliest time after t at which the published set
 // or the signer changes; zero when none is scheduled.
 func nextTransition(doc *Document, t time.Time) time.Time {
-	var next time.Time
-	for _, r := range doc.Keys {
-		for _, at := range []time.Time{r.PublishAt, r.SignAt, r.RetireAt} {
-			if at.After(t) && (next.IsZero() || at.Before(next)) {
-				next = at
-			}
-		}
-	}
-	return next
+	return keystate.Next(len(doc.Keys), func(i int) keystate.Times { return doc.Keys[i].times() }, t)
 }
 
 // schedule holds the durations that decide a proposal.

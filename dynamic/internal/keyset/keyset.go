@@ -77,9 +77,9 @@ type Set struct {
 	// refresh, then read the refreshed set, rather than failing on the
 	// spent rate limit while it is in flight.
 	refreshing chan struct{}
-	checked sync.Map       // kid → the *rsa.PublicKey rs256Key accepted for it
-	cancel  context.CancelFunc
-	once    sync.Once
+	checked    sync.Map // kid → the *rsa.PublicKey rs256Key accepted for it
+	cancel     context.CancelFunc
+	once       sync.Once
 
 	// lastRefreshErr is the outcome of the most recent fetch: nil after a
 	// fetch started (and stays nil if it succeeds), the error otherwise.

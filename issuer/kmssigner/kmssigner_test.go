@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/extauth/extauth/internal/keyfunctest"
 	"github.com/extauth/extauth/issuer"
 	"github.com/extauth/extauth/issuer/keyset"
 	"github.com/extauth/extauth/jwks"
@@ -52,24 +52,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 // publishes, served over HTTP.
 func verify(t *testing.T, src jwks.Source, raw string) *jwt.Token {
 	t.Helper()
-	h, err := jwks.NewHandler(src, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	kf, err := keyfunc.NewDefaultCtx(ctx, []string{srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jwt.Parse(raw, kf.Keyfunc, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer("https://auth.example.com"))
-	if err != nil {
-		t.Fatalf("a token KMS signed does not verify: %v", err)
-	}
-	return tok
+	return keyfunctest.Verify(t, keyfunctest.Serve(t, src), raw, "https://auth.example.com", time.Time{})
 }
 
 func issue(ctx context.Context, t *testing.T, keys issuer.KeySource) (string, error) {

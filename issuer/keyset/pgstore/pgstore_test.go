@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -13,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/extauth/extauth/internal/keyfunctest"
 	"github.com/extauth/extauth/issuer"
 	"github.com/extauth/extauth/issuer/keyset"
 	"github.com/extauth/extauth/jwks"
@@ -255,8 +252,7 @@ func TestReplicasRotateThroughPostgres(t *testing.T) {
 		t.Fatalf("after start: publishing %v, signing %s; want one key", published, first)
 	}
 
-	srv := httptest.NewServer(mustHandler(t, rs[2].set))
-	defer srv.Close()
+	jwksURL := keyfunctest.Serve(t, rs[2].set)
 	iss, err := issuer.New(issuer.Config{Issuer: "https://auth.example.com", Keys: rs[0].set, Now: c.now})
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +267,7 @@ func TestReplicasRotateThroughPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		tokens = append(tokens, token{raw, signing, c.now().Add(2 * time.Hour)})
-		verifyLive(t, srv.URL, tokens, c.now())
+		verifyLive(t, jwksURL, tokens, c.now())
 		c.add(30 * time.Minute)
 		time.Sleep(30 * time.Millisecond) // a few refreshes at the new time
 	}
@@ -298,33 +294,13 @@ type token struct {
 	exp time.Time
 }
 
-func mustHandler(t *testing.T, src jwks.Source) *jwks.Handler {
-	t.Helper()
-	h, err := jwks.NewHandler(src, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	return h
-}
-
 // verifyLive checks every unexpired token against a fresh fetch of the
 // JWKS at url, as a verifier with an empty cache would.
 func verifyLive(t *testing.T, url string, tokens []token, now time.Time) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	kf, err := keyfunc.NewDefaultCtx(ctx, []string{url})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tok := range tokens {
-		if !now.Before(tok.exp) {
-			continue
-		}
-		_, err := jwt.Parse(tok.raw, kf.Keyfunc, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return now }))
-		if err != nil {
-			t.Fatalf("%s: a token of %s (exp %s) does not verify: %v", now, tok.kid, tok.exp, err)
+		if now.Before(tok.exp) {
+			keyfunctest.Verify(t, url, tok.raw, "https://auth.example.com", now)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/extauth/extauth/dynamic/internal/wire"
+	"github.com/extauth/extauth/internal/logbuf"
 )
 
 // testEnv is the environment id of the SDK recordings.
@@ -682,22 +683,8 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output from several goroutines.
+type syncBuffer = logbuf.Buffer
 
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/extauth/extauth/dynamic"
 	"github.com/extauth/extauth/dynamic/internal/wire"
+	"github.com/extauth/extauth/internal/logbuf"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -635,20 +636,5 @@ func TestExternalJWTCheck(t *testing.T) {
 	}
 }
 
-// syncLog is a goroutine-safe log sink.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// syncLog collects log output from several goroutines.
+type syncLog = logbuf.Buffer

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/extauth/extauth/internal/logbuf"
 	"github.com/extauth/extauth/issuer"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -33,23 +33,8 @@ var testKeyJSON = sync.OnceValue(func() []byte {
 	return b
 })
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output from several goroutines.
+type syncBuffer = logbuf.Buffer
 
 // testConfig is a config for a temp working dir holding the shared test
 // key, with ngrok pointed at a closed port and the local Dynamic.

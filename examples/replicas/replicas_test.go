@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/extauth/extauth/dynamic"
 	"github.com/extauth/extauth/dynamic/dynamictest"
+	"github.com/extauth/extauth/internal/logbuf"
 	"github.com/extauth/extauth/issuer/keyset"
 	"github.com/extauth/extauth/issuer/keyset/pgstore/pgtest"
 )
@@ -34,18 +34,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer collects the replicas' logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer collects log output from several goroutines.
+type syncBuffer = logbuf.Buffer
 
 // load signs in from several goroutines through the proxy until stopped,
 // counting sign-ins, failures and the signing kids seen.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/extauth/extauth/internal/logbuf"
 	"github.com/extauth/extauth/issuer"
 	"github.com/extauth/extauth/jwks"
 )
@@ -494,15 +495,5 @@ func TestOutageLogsOnce(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer collects log output from several goroutines.
+type syncBuffer = logbuf.Buffer

@@ -49,7 +49,8 @@ type Config struct {
 	TokenLabel string
 	// PIN is the user PIN. Required.
 	PIN string
-	// Sessions is how many sessions signatures share; zero means 8.
+	// Sessions is how many sessions signatures share: zero means 8, and
+	// crypto11 needs at least 2.
 	Sessions int
 	// SessionWait bounds how long a signature waits for a free session;
 	// zero means 10 seconds.
@@ -77,6 +78,10 @@ func Open(cfg Config) (*Token, error) {
 		return nil, errors.New("pkcs11signer: Config.PIN is empty: pass the token's user PIN")
 	case cfg.Bits != 0 && cfg.Bits < 2048:
 		return nil, fmt.Errorf("pkcs11signer: Config.Bits is %d: RS256 keys need at least 2048", cfg.Bits)
+	case cfg.Sessions < 0 || cfg.Sessions == 1:
+		return nil, fmt.Errorf("pkcs11signer: Config.Sessions is %d: use 0 (8 sessions) or at least 2", cfg.Sessions)
+	case cfg.SessionWait < 0:
+		return nil, fmt.Errorf("pkcs11signer: Config.SessionWait is %s: it must be positive (0 means 10 s)", cfg.SessionWait)
 	}
 	if cfg.Sessions == 0 {
 		cfg.Sessions = 8
@@ -89,7 +94,7 @@ func Open(cfg Config) (*Token, error) {
 	}
 	c, err := crypto11.Configure(&crypto11.Config{
 		Path: cfg.Path, TokenLabel: cfg.TokenLabel, Pin: cfg.PIN,
-		MaxSessions: max(cfg.Sessions, 2), PoolWaitTimeout: cfg.SessionWait,
+		MaxSessions: cfg.Sessions, PoolWaitTimeout: cfg.SessionWait,
 	})
 	if err != nil {
 		// crypto11's errors name the module and token, never the PIN.

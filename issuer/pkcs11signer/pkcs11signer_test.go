@@ -24,6 +24,8 @@ func TestOpenRefusesBadConfig(t *testing.T) {
 		{Config{Path: "/x.so", PIN: "p"}, "Config.TokenLabel is empty"},
 		{Config{Path: "/x.so", TokenLabel: "t"}, "Config.PIN is empty"},
 		{Config{Path: "/x.so", TokenLabel: "t", PIN: "p", Bits: 1024}, "at least 2048"},
+		{Config{Path: "/x.so", TokenLabel: "t", PIN: "p", Sessions: 1}, "at least 2"},
+		{Config{Path: "/x.so", TokenLabel: "t", PIN: "p", SessionWait: -time.Second}, "must be positive"},
 		{Config{Path: "/nonexistent/libpkcs11.so", TokenLabel: "t", PIN: "secret-pin"}, "/nonexistent/libpkcs11.so"},
 	} {
 		_, err := Open(tc.cfg)

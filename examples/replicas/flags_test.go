@@ -68,6 +68,15 @@ func TestProxySkipsDeadBackend(t *testing.T) {
 			t.Errorf("through the proxy: %d %q", resp.StatusCode, b)
 		}
 	}
+	resp, err := http.Post(srv.URL+"/token", "application/json", strings.NewReader(strings.Repeat("x", maxBody+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "64 KiB") {
+		t.Errorf("oversized body: %d %s", resp.StatusCode, b)
+	}
 	none, _ := newProxy([]string{deadURL}, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	none.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))

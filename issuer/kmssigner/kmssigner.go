@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -156,7 +157,7 @@ type signer struct {
 func (k *signer) Public() crypto.PublicKey { return k.pub }
 
 func (k *signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	if opts == nil || opts.HashFunc() != crypto.SHA256 || len(digest) != sha256Size {
+	if opts == nil || opts.HashFunc() != crypto.SHA256 || len(digest) != sha256.Size {
 		return nil, fmt.Errorf("%w: only SHA-256 digests (RS256) are signed", ErrSign)
 	}
 	if _, pss := opts.(*rsa.PSSOptions); pss {
@@ -173,5 +174,3 @@ func (k *signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	}
 	return out.Signature, nil
 }
-
-const sha256Size = 32

@@ -117,11 +117,18 @@ func (t *Token) Close() error {
 
 var labelRule = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
+func checkLabel(label string) error {
+	if !labelRule.MatchString(label) {
+		return fmt.Errorf("pkcs11signer: key label %q: use 1-64 letters, digits and . _ : -", label)
+	}
+	return nil
+}
+
 // Key is the key pair labelled label, as an issuer.Key whose kid is its
 // RFC 7638 thumbprint.
 func (t *Token) Key(label string) (*issuer.Key, error) {
-	if !labelRule.MatchString(label) {
-		return nil, fmt.Errorf("pkcs11signer: key label %q: use 1-64 letters, digits and . _ : -", label)
+	if err := checkLabel(label); err != nil {
+		return nil, err
 	}
 	found, err := t.ctx.FindKeyPairs(nil, []byte(label))
 	switch {
@@ -138,8 +145,8 @@ func (t *Token) Key(label string) (*issuer.Key, error) {
 // Generate makes a new RSA key pair on the token, labelled label (Bits
 // bits; the private key is sensitive and not extractable).
 func (t *Token) Generate(label string) (*issuer.Key, error) {
-	if !labelRule.MatchString(label) {
-		return nil, fmt.Errorf("pkcs11signer: key label %q: use 1-64 letters, digits and . _ : -", label)
+	if err := checkLabel(label); err != nil {
+		return nil, err
 	}
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
